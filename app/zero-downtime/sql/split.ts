@@ -3,8 +3,8 @@
  * dollar-quoted bodies, comments and semicolons inside strings are handled exactly as the
  * server will handle them. Shared by the migration runner and the migration linter.
  */
-import { loadModule, parseSync } from "libpg-query";
-import { lineAt, lineIndex, scanTrivia } from "./trivia";
+import { loadModule, parseSync } from 'libpg-query';
+import { lineAt, lineIndex, scanTrivia } from './trivia';
 
 export interface SqlStatement {
   /** The statement as written, without leading comments and without the final semicolon. */
@@ -20,14 +20,14 @@ export interface SqlStatement {
 }
 
 export class SqlParseError extends Error {
-  readonly code = "SQL_PARSE_ERROR";
+  readonly code = 'SQL_PARSE_ERROR';
 
   constructor(
     readonly line: number,
     readonly parserMessage: string,
   ) {
     super(`SQL parse error at line ${line}: ${parserMessage}`);
-    this.name = "SqlParseError";
+    this.name = 'SqlParseError';
   }
 }
 
@@ -52,16 +52,14 @@ export async function loadSqlParser(): Promise<void> {
 
 /** The parser reports byte offsets into the UTF-8 text; JavaScript strings index UTF-16 units. */
 function byteToCharOffsets(sql: string): (byteOffset: number) => number {
-  const bytes = Buffer.from(sql, "utf8");
+  const bytes = Buffer.from(sql, 'utf8');
   if (bytes.length === sql.length) return (byteOffset) => byteOffset;
-  return (byteOffset) => bytes.subarray(0, byteOffset).toString("utf8").length;
+  return (byteOffset) => bytes.subarray(0, byteOffset).toString('utf8').length;
 }
 
 function parseOrThrow(sql: string): RawStatement[] {
   if (!parserLoaded) {
-    throw new Error(
-      "The SQL parser is not loaded: await loadSqlParser() before splitting.",
-    );
+    throw new Error('The SQL parser is not loaded: await loadSqlParser() before splitting.');
   }
   try {
     return (parseSync(sql) as { stmts?: RawStatement[] }).stmts ?? [];
@@ -69,10 +67,7 @@ function parseOrThrow(sql: string): RawStatement[] {
     const details = error as ParserError;
     // Unlike statement locations, the error cursor counts characters, not bytes.
     const cursor = Math.max(details.sqlDetails?.cursorPosition ?? 0, 0);
-    throw new SqlParseError(
-      lineAt(sql, cursor),
-      details.message ?? String(error),
-    );
+    throw new SqlParseError(lineAt(sql, cursor), details.message ?? String(error));
   }
 }
 
@@ -84,9 +79,7 @@ function toStatement(
 ): SqlStatement {
   const start = charOffset(raw.stmt_location ?? 0);
   // A zero length means "up to the end of the input" (the last statement without a semicolon).
-  const end = raw.stmt_len
-    ? charOffset((raw.stmt_location ?? 0) + raw.stmt_len)
-    : sql.length;
+  const end = raw.stmt_len ? charOffset((raw.stmt_location ?? 0) + raw.stmt_len) : sql.length;
   const textStart = scanTrivia(sql.slice(0, end), start).end;
   const kind = Object.keys(raw.stmt)[0];
   return {
@@ -112,7 +105,4 @@ export async function splitSqlStatements(sql: string): Promise<SqlStatement[]> {
   return splitSqlStatementsSync(sql);
 }
 
-export {
-  containsNonTransactionalStatement,
-  isConcurrentStatement,
-} from "./non-transactional";
+export { containsNonTransactionalStatement, isConcurrentStatement } from './non-transactional';

@@ -16,10 +16,10 @@ export interface TriviaScan {
   comments: SqlComment[];
 }
 
-const whitespace = new Set([" ", "\t", "\n", "\r", "\f", "\v"]);
+const whitespace = new Set([' ', '\t', '\n', '\r', '\f', '\v']);
 
 function lineCommentEnd(text: string, start: number): number {
-  const newline = text.indexOf("\n", start);
+  const newline = text.indexOf('\n', start);
   return newline === -1 ? text.length : newline;
 }
 
@@ -28,10 +28,10 @@ function blockCommentEnd(text: string, start: number): number {
   let depth = 0;
   let at = start;
   while (at < text.length) {
-    if (text.startsWith("/*", at)) {
+    if (text.startsWith('/*', at)) {
       depth += 1;
       at += 2;
-    } else if (text.startsWith("*/", at)) {
+    } else if (text.startsWith('*/', at)) {
       depth -= 1;
       at += 2;
       if (depth === 0) return at;
@@ -50,13 +50,13 @@ export function scanTrivia(text: string, start = 0): TriviaScan {
   const comments: SqlComment[] = [];
   let at = start;
   while (at < text.length) {
-    if (whitespace.has(text[at]) || text[at] === ";") {
+    if (whitespace.has(text[at]) || text[at] === ';') {
       at += 1;
-    } else if (text.startsWith("--", at)) {
+    } else if (text.startsWith('--', at)) {
       const end = lineCommentEnd(text, at);
       comments.push({ text: text.slice(at, end), offset: at });
       at = end;
-    } else if (text.startsWith("/*", at)) {
+    } else if (text.startsWith('/*', at)) {
       const end = blockCommentEnd(text, at);
       comments.push({ text: text.slice(at, end), offset: at });
       at = end;
@@ -70,11 +70,7 @@ export function scanTrivia(text: string, start = 0): TriviaScan {
 /** 1-based line number of a character offset. */
 export function lineAt(text: string, offset: number): number {
   let line = 1;
-  for (
-    let at = text.indexOf("\n");
-    at !== -1 && at < offset;
-    at = text.indexOf("\n", at + 1)
-  ) {
+  for (let at = text.indexOf('\n'); at !== -1 && at < offset; at = text.indexOf('\n', at + 1)) {
     line += 1;
   }
   return line;
@@ -83,8 +79,7 @@ export function lineAt(text: string, offset: number): number {
 /** Line lookup for many offsets of the same text (binary search over newline positions). */
 export function lineIndex(text: string): (offset: number) => number {
   const newlines: number[] = [];
-  for (let at = text.indexOf("\n"); at !== -1; at = text.indexOf("\n", at + 1))
-    newlines.push(at);
+  for (let at = text.indexOf('\n'); at !== -1; at = text.indexOf('\n', at + 1)) newlines.push(at);
   return (offset) => {
     let low = 0;
     let high = newlines.length;
