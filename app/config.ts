@@ -1,0 +1,207 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import dotenv from 'dotenv';
+import { z } from 'zod';
+
+/**
+ * The only reader of process.env. Everything else receives a typed, validated Config.
+ * A bad variable stops start-up with one line naming it, its problem and a good example.
+ */
+
+const integer = (min: number, max: number) =>
+  z.coerce
+    .number({ error: 'must be a whole number' })
+    .int({ error: 'must be a whole number' })
+    .min(min, { error: `must be at least ${min}` })
+    .max(max, { error: `must be at most ${max}` });
+
+const postgresUrl = z
+  .string()
+  .refine(isPostgresUrl, { error: 'must be a postgres:// or postgresql:// URL' });
+
+const schema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: integer(0, 65535).default(3000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  LOG_LEVEL: z.enum(['error', 'warn', 'info', 'http', 'debug', 'silent']).optional(),
+  DATABASE_URL: postgresUrl.optional(),
+  DATABASE_POOL_MAX: integer(1, 1000).default(10),
+  EMBEDDED_POSTGRES_PORT: integer(1, 65535).default(54329),
+  EMBEDDED_POSTGRES_DIR: z.string().min(1).default('.data/postgres'),
+  BODY_LIMIT: z
+    .string()
+    .regex(/^\d+(b|kb|mb)$/i, { error: 'must be a size such as 100kb or 1mb' })
+    .default('100kb'),
+  SHUTDOWN_DRAIN_DELAY_MS: integer(0, 600_000).optional(),
+  SHUTDOWN_TIMEOUT_MS: integer(0, 600_000).default(20_000),
+  KEEP_ALIVE_TIMEOUT_MS: integer(1, 3_600_000).default(75_000),
+  HEADERS_TIMEOUT_MS: integer(1, 3_600_000).optional(),
+  MIGRATION_LOCK_TIMEOUT_MS: integer(1, 600_000).default(1_000),
+  MIGRATION_STATEMENT_TIMEOUT_MS: integer(1, 86_400_000).default(30_000),
+  MIGRATION_MAX_RETRIES: integer(0, 100).default(10),
+  MIGRATION_TIME_BUDGET_MS: integer(1, 86_400_000).default(180_000),
+  GIT_COMMIT: z.string().optional(),
+});
+
+const examples: Record<string, string> = {
+  NODE_ENV: 'production',
+  PORT: '3000',
+  HOST: '0.0.0.0',
+  LOG_LEVEL: 'info',
+  DATABASE_URL: 'postgres://app:secret@db.internal:5432/app',
+  DATABASE_POOL_MAX: '10',
+  EMBEDDED_POSTGRES_PORT: '54329',
+  EMBEDDED_POSTGRES_DIR: '.data/postgres',
+  BODY_LIMIT: '100kb',
+  SHUTDOWN_DRAIN_DELAY_MS: '5000',
+  SHUTDOWN_TIMEOUT_MS: '20000',
+  KEEP_ALIVE_TIMEOUT_MS: '75000',
+  HEADERS_TIMEOUT_MS: '76000',
+  MIGRATION_LOCK_TIMEOUT_MS: '1000',
+  MIGRATION_STATEMENT_TIMEOUT_MS: '30000',
+  MIGRATION_MAX_RETRIES: '10',
+  MIGRATION_TIME_BUDGET_MS: '180000',
+  GIT_COMMIT: '3f2c1ab',
+};
+
+export type NodeEnv = 'development' | 'production' | 'test';
+export type LogLevel = 'error' | 'warn' | 'info' | 'http' | 'debug' | 'silent';
+
+export interface Config {
+  env: NodeEnv;
+  port: number;
+  host: string;
+  logLevel: LogLevel;
+  databaseUrl: string | undefined;
+  databasePoolMax: number;
+  embeddedPostgres: { port: number; dataDir: string };
+  bodyLimit: string;
+  shutdown: {
+    drainDelayMs: number;
+    timeoutMs: number;
+    keepAliveTimeoutMs: number;
+    headersTimeoutMs: number;
+  };
+  migrations: {
+    lockTimeoutMs: number;
+    statementTimeoutMs: number;
+    maxRetries: number;
+    timeBudgetMs: number;
+  };
+  version: { package: string; commit: string | undefined };
+}
+
+export class ConfigError extends Error {
+  readonly code = 'CONFIG_INVALID';
+  constructor(
+    readonly variable: string,
+    problem: string,
+  ) {
+    const example = examples[variable];
+    super(`${variable} ${problem}${example ? ` (for example ${variable}=${example})` : ''}`);
+  }
+}
+
+/** Reads `.env` (quietly, never overriding real variables) and validates the environment. */
+export function loadConfig(env: NodeJS.ProcessEnv = readEnvironment()): Config {
+  const parsed = schema.safeParse(withoutEmptyValues(env));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const variable = String(issue.path[0]);
+    const value = env[variable];
+    const shown = variable === 'DATABASE_URL' ? redactUrl(value ?? '') : value;
+    throw new ConfigError(variable, `is invalid: "${shown}" ${issue.message}`);
+  }
+  const vars = parsed.data;
+  if (vars.NODE_ENV === 'production' && !vars.DATABASE_URL) {
+    throw new ConfigError(
+      'DATABASE_URL',
+      'is required when NODE_ENV=production (the embedded database is for development only)',
+    );
+  }
+  const drainDelayMs = vars.SHUTDOWN_DRAIN_DELAY_MS ?? (vars.NODE_ENV === 'production' ? 5_000 : 0);
+  return {
+    env: vars.NODE_ENV,
+    port: vars.PORT,
+    host: vars.HOST,
+    logLevel: vars.LOG_LEVEL ?? defaultLogLevel(vars.NODE_ENV),
+    databaseUrl: vars.DATABASE_URL,
+    databasePoolMax: vars.DATABASE_POOL_MAX,
+    embeddedPostgres: {
+      port: vars.EMBEDDED_POSTGRES_PORT,
+      dataDir: path.resolve(projectRoot(), vars.EMBEDDED_POSTGRES_DIR),
+    },
+    bodyLimit: vars.BODY_LIMIT.toLowerCase(),
+    shutdown: {
+      drainDelayMs,
+      timeoutMs: vars.SHUTDOWN_TIMEOUT_MS,
+      keepAliveTimeoutMs: vars.KEEP_ALIVE_TIMEOUT_MS,
+      headersTimeoutMs: vars.HEADERS_TIMEOUT_MS ?? vars.KEEP_ALIVE_TIMEOUT_MS + 1_000,
+    },
+    migrations: {
+      lockTimeoutMs: vars.MIGRATION_LOCK_TIMEOUT_MS,
+      statementTimeoutMs: vars.MIGRATION_STATEMENT_TIMEOUT_MS,
+      maxRetries: vars.MIGRATION_MAX_RETRIES,
+      timeBudgetMs: vars.MIGRATION_TIME_BUDGET_MS,
+    },
+    version: { package: packageVersion(), commit: vars.GIT_COMMIT ?? releaseRevision() },
+  };
+}
+
+function readEnvironment(): NodeJS.ProcessEnv {
+  dotenv.config({ quiet: true, path: path.join(projectRoot(), '.env') });
+  return process.env;
+}
+
+function withoutEmptyValues(env: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(env).filter(
+      (entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== '',
+    ),
+  );
+}
+
+function defaultLogLevel(env: NodeEnv): LogLevel {
+  if (env === 'test') return 'silent';
+  return env === 'production' ? 'info' : 'debug';
+}
+
+function isPostgresUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'postgres:' || url.protocol === 'postgresql:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
+/** Replaces the password of a connection URL, for messages and logs. */
+export function redactUrl(value: string): string {
+  try {
+    const url = new URL(value);
+    if (url.password) url.password = '***';
+    return url.toString();
+  } catch {
+    return value.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
+  }
+}
+
+/** The folder holding package.json, whether running from source or from dist/. */
+export function projectRoot(): string {
+  let dir = __dirname;
+  while (dir !== path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
+    dir = path.dirname(dir);
+  }
+  return process.cwd();
+}
+
+/** The deploy pipeline writes the commit of a release into a REVISION file beside package.json. */
+function releaseRevision(): string | undefined {
+  const file = path.join(projectRoot(), 'REVISION');
+  return fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim() || undefined : undefined;
+}
+
+function packageVersion(): string {
+  return (require(path.join(projectRoot(), 'package.json')) as { version: string }).version;
+}

@@ -1,0 +1,38 @@
+import { z } from 'zod';
+import { ApiError } from './api-error';
+
+/**
+ * Keyset pagination: the cursor is the last id of the previous page, opaque to clients.
+ * Never OFFSET: its cost grows with the page number and it skips rows under concurrent writes.
+ */
+export const MAX_PAGE_SIZE = 100;
+
+export const pageQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(20),
+  cursor: z.string().max(200).optional(),
+});
+
+export function encodeCursor(lastId: string): string {
+  return Buffer.from(JSON.stringify({ after: lastId })).toString('base64url');
+}
+
+export function decodeCursor(cursor: string): string {
+  try {
+    const { after } = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as {
+      after?: unknown;
+    };
+    if (typeof after === 'string' && /^\d{1,19}$/.test(after)) return after;
+  } catch {
+    // falls through to the error below
+  }
+  throw ApiError.validation([
+    { field: 'query.cursor', message: 'is not a cursor returned by this API' },
+  ]);
+}
+
+export const idParams = z.object({
+  id: z
+    .string()
+    .regex(/^[1-9]\d{0,18}$/, { error: 'must be a positive whole number' })
+    .refine((id) => BigInt(id) <= 9223372036854775807n, { error: 'is too large' }),
+});

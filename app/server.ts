@@ -1,0 +1,158 @@
+import http from 'node:http';
+import type { Sequelize } from 'sequelize';
+import { createApp } from './app';
+import { ConfigError, loadConfig, redactUrl, type Config } from './config';
+import { createSequelize } from './db/connection';
+import { startEmbeddedPostgres, type EmbeddedServer } from './db/embedded';
+import { ConnectionTracker, drainServer } from './http/graceful-shutdown';
+import { Lifecycle } from './http/lifecycle';
+import { createLogger, type Logger } from './logger';
+import { initModels } from './models';
+import { migrateDatabase } from './zero-downtime/runner';
+
+/**
+ * Process entry: config -> database -> HTTP -> graceful shutdown.
+ * With DATABASE_URL set, start never migrates: migrations belong to the deploy pipeline.
+ */
+export interface RunningServer {
+  server: http.Server;
+  url: string;
+  stop(signal?: string): Promise<void>;
+}
+
+export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
+  const database = await openDatabase(config, logger);
+  const sequelize = createSequelize(database.url, { poolMax: config.databasePoolMax, logger });
+  initModels(sequelize);
+  await waitForDatabase(sequelize, logger);
+
+  const lifecycle = new Lifecycle();
+  const app = createApp({ config, logger, sequelize, lifecycle });
+  const server = http.createServer(app);
+  server.keepAliveTimeout = config.shutdown.keepAliveTimeoutMs;
+  server.headersTimeout = config.shutdown.headersTimeoutMs;
+  const tracker = new ConnectionTracker(server);
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, resolve);
+  });
+  const { port } = server.address() as { port: number };
+  const url = `http://127.0.0.1:${port}`;
+  logger.info(`listening on ${url}`, { version: config.version });
+
+  let stopping: Promise<void> | undefined;
+  const stop = (signal = 'stop'): Promise<void> => {
+    stopping ??= (async () => {
+      logger.info(`shutdown: ${signal} received`);
+      await drainServer(server, tracker, lifecycle, config.shutdown, logger);
+      await closeDatabase(sequelize, database.embedded, logger);
+      logger.info('shutdown: complete');
+    })();
+    return stopping;
+  };
+  return { server, url, stop };
+}
+
+async function openDatabase(
+  config: Config,
+  logger: Logger,
+): Promise<{ url: string; embedded?: EmbeddedServer }> {
+  if (config.databaseUrl) {
+    logger.info(`database: ${redactUrl(config.databaseUrl)}`);
+    return { url: config.databaseUrl };
+  }
+  logger.info(
+    `database: DATABASE_URL is unset, starting the embedded PostgreSQL on port ${config.embeddedPostgres.port}`,
+  );
+  const embedded = await startEmbeddedPostgres({ ...config.embeddedPostgres, logger });
+  const { applied } = await migrateDatabase({
+    databaseUrl: embedded.url,
+    phases: ['pre', 'post'],
+    logger,
+    settings: config.migrations,
+  });
+  logger.info(`database: embedded PostgreSQL ready, ${applied.length} migration(s) applied`);
+  return { url: embedded.url, embedded };
+}
+
+/** Readiness, and PM2's `ready` signal, come only once the database answers. */
+async function waitForDatabase(
+  sequelize: Sequelize,
+  logger: Logger,
+  timeoutMs = 30_000,
+): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await sequelize.authenticate();
+      return;
+    } catch (error) {
+      if (Date.now() > until) {
+        throw new Error(
+          `the database did not answer within ${timeoutMs} ms: ${(error as Error).message}`,
+          { cause: error },
+        );
+      }
+      logger.warn(`database not reachable yet (attempt ${attempt}), retrying`);
+      await new Promise((resolve) => setTimeout(resolve, Math.min(250 * attempt, 2_000)));
+    }
+  }
+}
+
+async function closeDatabase(
+  sequelize: Sequelize,
+  embedded: EmbeddedServer | undefined,
+  logger: Logger,
+) {
+  await sequelize
+    .close()
+    .catch((error: unknown) => logger.warn('closing the pool failed', { error }));
+  await embedded
+    ?.stop()
+    .catch((error: unknown) => logger.warn('stopping embedded PostgreSQL failed', { error }));
+}
+
+/** Tells PM2 (`wait_ready`) that this instance listens and reached its database. */
+function signalReady(): void {
+  process.send?.('ready');
+}
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`Configuration error: ${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const logger = createLogger(config);
+  let running: RunningServer;
+  try {
+    running = await startServer(config, logger);
+  } catch (error) {
+    logger.error(`start-up failed: ${(error as Error).message}`, { error });
+    process.exit(1);
+  }
+  signalReady();
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      running.stop(signal).then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error('shutdown failed', { error });
+          process.exit(1);
+        },
+      );
+    });
+  }
+  // PM2 on platforms without signals asks for a shutdown by message.
+  process.on('message', (message) => {
+    if (message === 'shutdown') void running.stop('shutdown message').then(() => process.exit(0));
+  });
+}
+
+if (require.main === module) void main();

@@ -1,0 +1,80 @@
+import { PassThrough } from 'node:stream';
+import request from 'supertest';
+import { createLogger, redact } from '../app/logger';
+import { createTestApp } from './support/app';
+
+function capturingLogger(env: 'production' | 'development' = 'production') {
+  const stream = new PassThrough();
+  const lines: string[] = [];
+  stream.on('data', (chunk: Buffer) => lines.push(...chunk.toString().split('\n').filter(Boolean)));
+  return { logger: createLogger({ env, logLevel: 'debug' }, stream), lines };
+}
+
+describe('secrets never reach a log line', () => {
+  it.each(['production', 'development'] as const)(
+    '%s format redacts secret fields, URL passwords and bearer tokens',
+    async (env) => {
+      const { logger, lines } = capturingLogger(env);
+      logger.info('connecting to postgres://app:s3cr3t-pw@db:5432/app', {
+        password: 'p4ssw0rd',
+        headers: { authorization: 'Bearer abc.def.ghi', accept: 'json' },
+        nested: { apiToken: 'tok-123', note: 'Authorization: Bearer zzz999' },
+        error: new Error('failed for postgres://u:leaked@h/db'),
+      });
+      await new Promise((resolve) => setImmediate(resolve));
+      const output = lines.join('\n');
+      for (const secret of [
+        's3cr3t-pw',
+        'p4ssw0rd',
+        'abc.def.ghi',
+        'tok-123',
+        'zzz999',
+        'leaked',
+      ]) {
+        expect(output).not.toContain(secret);
+      }
+      expect(output).toContain('postgres://app:***@db:5432/app');
+      expect(output).toContain('accept');
+    },
+  );
+
+  it('production lines are JSON', async () => {
+    const { logger, lines } = capturingLogger('production');
+    logger.info('hello', { answer: 42 });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(JSON.parse(lines[0])).toMatchObject({ level: 'info', message: 'hello', answer: 42 });
+  });
+
+  it('redact leaves harmless values alone', () => {
+    expect(redact({ user: 'ada', count: 3, list: ['a'] })).toEqual({
+      user: 'ada',
+      count: 3,
+      list: ['a'],
+    });
+  });
+});
+
+describe('request logging', () => {
+  it('logs every request once with method, path, status, duration and request id, without secrets', async () => {
+    const { logger, lines } = capturingLogger('production');
+    const t = await createTestApp({}, logger);
+    try {
+      await request(t.app)
+        .get('/users?limit=2&access_token=qwerty987')
+        .set('Authorization', 'Bearer supersecret')
+        .set('X-Request-Id', 'req-42')
+        .expect(200);
+      await new Promise((resolve) => setImmediate(resolve));
+      const entries = lines.map((line) => JSON.parse(line)).filter((e) => e.requestId === 'req-42');
+      expect(entries).toHaveLength(1);
+      expect(entries[0]).toMatchObject({ method: 'GET', status: 200, requestId: 'req-42' });
+      expect(typeof entries[0].durationMs).toBe('number');
+      expect(entries[0].path).toContain('/users?limit=2');
+      const output = lines.join('\n');
+      expect(output).not.toContain('qwerty987');
+      expect(output).not.toContain('supersecret');
+    } finally {
+      await t.close();
+    }
+  });
+});

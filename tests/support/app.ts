@@ -1,0 +1,47 @@
+import type { Express } from 'express';
+import type { Sequelize } from 'sequelize';
+import { createApp } from '../../app/app';
+import { loadConfig, type Config } from '../../app/config';
+import { createSequelize } from '../../app/db/connection';
+import { Lifecycle } from '../../app/http/lifecycle';
+import { createLogger, type Logger } from '../../app/logger';
+import { initModels } from '../../app/models';
+import { createTestDatabase, type TestDatabase } from './database';
+
+export interface TestApp {
+  app: Express;
+  config: Config;
+  sequelize: Sequelize;
+  lifecycle: Lifecycle;
+  database: TestDatabase;
+  close(): Promise<void>;
+}
+
+/** The real app on its own freshly migrated database. */
+export async function createTestApp(
+  env: Record<string, string> = {},
+  logger: Logger = createLogger({ env: 'test', logLevel: 'silent' }),
+): Promise<TestApp> {
+  const database = await createTestDatabase();
+  const config = testConfig({ DATABASE_URL: database.url, ...env });
+  const sequelize = createSequelize(database.url, { poolMax: 5 });
+  initModels(sequelize);
+  const lifecycle = new Lifecycle();
+  const app = createApp({ config, logger, sequelize, lifecycle });
+  return {
+    app,
+    config,
+    sequelize,
+    lifecycle,
+    database,
+    close: async () => {
+      await sequelize.close();
+      await database.drop();
+    },
+  };
+}
+
+/** A config from explicit variables only, never from the developer's .env or shell. */
+export function testConfig(env: Record<string, string> = {}): Config {
+  return loadConfig({ NODE_ENV: 'test', ...env });
+}
