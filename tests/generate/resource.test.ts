@@ -1,0 +1,121 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { readTestServerState } from '../support/server';
+import { projectRoot, tsxCli } from '../support/process';
+
+/** A copy of the project (sharing node_modules) where the generator may write freely. */
+function copyProject(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zdm-generate-'));
+  for (const entry of [
+    'app',
+    'scripts',
+    'migrations',
+    'tests',
+    'package.json',
+    'tsconfig.json',
+    'jest.config.js',
+  ]) {
+    fs.cpSync(path.join(projectRoot, entry), path.join(dir, entry), { recursive: true });
+  }
+  fs.symlinkSync(path.join(projectRoot, 'node_modules'), path.join(dir, 'node_modules'));
+  return dir;
+}
+
+function generate(dir: string, ...args: string[]) {
+  return spawnSync(process.execPath, [tsxCli, 'scripts/generate.ts', ...args], {
+    cwd: dir,
+    encoding: 'utf8',
+  });
+}
+
+function snapshot(dir: string): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (const top of ['app', 'migrations', 'tests']) {
+    for (const file of fs.readdirSync(path.join(dir, top), { recursive: true }) as string[]) {
+      const full = path.join(dir, top, file);
+      if (fs.statSync(full).isFile()) files[path.join(top, file)] = fs.readFileSync(full, 'utf8');
+    }
+  }
+  return files;
+}
+
+describe('generate resource', () => {
+  let dir: string;
+
+  beforeAll(() => {
+    dir = copyProject();
+  });
+
+  afterAll(() => {
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('writes a model, routes, migration and test that typecheck and pass as generated', () => {
+    const result = generate(
+      dir,
+      'resource',
+      'notes',
+      'title:string',
+      'body:text?',
+      'done:boolean',
+      'due:date?',
+      'meta:json?',
+    );
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('created app/models/note.ts');
+    expect(result.stdout).toContain('created app/routes/notes.ts');
+    expect(result.stdout).toMatch(/created migrations\/pre-deploy\/\d{14}-create-notes\.sql/);
+    expect(result.stdout).toContain('created tests/http/notes.test.ts');
+    expect(fs.readFileSync(path.join(dir, 'app/routes/index.ts'), 'utf8')).toContain(
+      "app.use('/notes', notesRouter());",
+    );
+
+    const typecheck = spawnSync(
+      process.execPath,
+      [path.join(dir, 'node_modules/typescript/bin/tsc'), '--noEmit', '-p', 'tsconfig.json'],
+      {
+        cwd: dir,
+        encoding: 'utf8',
+      },
+    );
+    expect(typecheck.stdout).toBe('');
+
+    const { serverUrl } = readTestServerState();
+    const jest = spawnSync(
+      process.execPath,
+      [
+        path.join(dir, 'node_modules/jest/bin/jest.js'),
+        'tests/http/notes.test.ts',
+        'tests/http/users.test.ts',
+      ],
+      {
+        cwd: dir,
+        encoding: 'utf8',
+        env: { ...process.env, TEST_DATABASE_URL: serverUrl, ZDM_TEST_STATE: '' },
+      },
+    );
+    expect(jest.stderr).toMatch(/Tests:\s+\d+ passed, \d+ total/);
+    expect(jest.status).toBe(0);
+  });
+
+  it.each([
+    [['resource', 'users', 'name:string'], /exists already|registered already/],
+    [['resource', 'Bad Name', 'x:string'], /not a valid name/],
+    [['resource', 'order', 'x:string'], /reserved word/],
+    [['resource', 'widgets', 'size:huge'], /unknown type "huge"/],
+    [['resource', 'widgets', 'id:integer'], /added to every resource already/],
+    [['resource', 'widgets'], /at least one field/],
+    [['resource', 'widgets', 'a:string', 'a:text'], /given twice/],
+    [['nothing-like-this'], /Unknown generator/],
+  ])('refuses %j with a clear message and writes nothing', (args, message) => {
+    const before = snapshot(dir);
+    const result = generate(dir, ...args);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(message);
+    expect(result.stderr).toContain('Nothing was written.');
+    expect(snapshot(dir)).toEqual(before);
+  });
+});
