@@ -1,0 +1,42 @@
+/** The runner's vocabulary: phases, their folders, and the bounds every migration runs under. */
+
+export type Phase = 'pre' | 'post';
+
+export const PHASES: readonly Phase[] = ['pre', 'post'];
+
+export const PHASE_FOLDERS: Record<Phase, string> = {
+  pre: 'pre-deploy',
+  post: 'post-deploy',
+};
+
+export interface RunnerSettings {
+  /** How long one statement may wait for a table lock before the attempt is retried. */
+  lockTimeoutMs: number;
+  /** How long one statement may run (lifted for CONCURRENTLY and VALIDATE CONSTRAINT). */
+  statementTimeoutMs: number;
+  /** Retries after a lock timeout, each after an exponential, jittered pause. */
+  maxRetries: number;
+  /** A pre-deploy migration slower than this is reported: it delays every deploy. */
+  timeBudgetMs: number;
+  /** First pause between retries; doubles on each retry up to `retryMaxDelayMs`. */
+  retryBaseDelayMs: number;
+  retryMaxDelayMs: number;
+}
+
+export const DEFAULT_SETTINGS: RunnerSettings = {
+  lockTimeoutMs: 1_000,
+  statementTimeoutMs: 30_000,
+  maxRetries: 10,
+  timeBudgetMs: 180_000,
+  retryBaseDelayMs: 250,
+  retryMaxDelayMs: 10_000,
+};
+
+export function resolveSettings(overrides: Partial<RunnerSettings> = {}): RunnerSettings {
+  const defined = Object.entries(overrides).filter(([, value]) => value !== undefined);
+  return { ...DEFAULT_SETTINGS, ...Object.fromEntries(defined) };
+}
+
+export function isPhase(value: unknown): value is Phase {
+  return value === 'pre' || value === 'post';
+}
