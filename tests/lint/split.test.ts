@@ -54,6 +54,8 @@ describe('splitSqlStatements', () => {
 
   it('returns no statements for a file of comments only', async () => {
     expect(await splitSqlStatements('-- nothing yet\n/* still nothing */\n')).toEqual([]);
+    expect(await splitSqlStatements('')).toEqual([]);
+    expect(await splitSqlStatements(' ;\n')).toEqual([]);
   });
 
   it('rejects invalid SQL with SQL_PARSE_ERROR naming the line and the parser message', async () => {

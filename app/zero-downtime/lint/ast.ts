@@ -38,9 +38,9 @@ export function bareTable(relation: RangeVar | undefined): string {
   return relation?.relname ?? 'table';
 }
 
-export function sqlText(node: unknown): string {
+export function sqlText(node: unknown, pretty = false): string {
   try {
-    return deparseSync(node as Node, { pretty: false });
+    return deparseSync(node as Node, { pretty });
   } catch {
     return '<expression>';
   }

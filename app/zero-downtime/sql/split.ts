@@ -93,6 +93,8 @@ function toStatement(
 
 /** Synchronous split; call `await loadSqlParser()` once before. Throws SqlParseError. */
 export function splitSqlStatementsSync(sql: string): SqlStatement[] {
+  // The parser rejects input with nothing but whitespace and comments ("Query cannot be empty").
+  if (scanTrivia(sql).end === sql.length) return [];
   const raws = parseOrThrow(sql);
   const charOffset = byteToCharOffsets(sql);
   const lineOf = lineIndex(sql);

@@ -1,15 +1,6 @@
 /** Every column a statement declares a type for: CREATE TABLE, ADD COLUMN, ALTER COLUMN TYPE. */
 import type { ColumnDef, Constraint, CreateStmt, RangeVar, TypeName } from 'libpg-query';
-import {
-  alterCommands,
-  columnDefOf,
-  constraintsOf,
-  listOf,
-  names,
-  nodeOf,
-  quoteName,
-  tableText,
-} from '../ast';
+import { alterCommands, columnDefOf, constraintsOf, listOf, names, nodeOf, sqlText } from '../ast';
 
 export interface DeclaredColumn {
   relation: RangeVar | undefined;
@@ -17,6 +8,8 @@ export interface DeclaredColumn {
   typeName: TypeName | undefined;
   how: 'create-table' | 'add-column' | 'alter-type';
   primaryKey: boolean;
+  /** The ColumnDef node inside the statement's tree (recipes replace it). */
+  definition: ColumnDef;
 }
 
 function primaryKeyColumns(create: CreateStmt): Set<string> {
@@ -38,6 +31,7 @@ function fromCreateTable(create: CreateStmt): DeclaredColumn[] {
     typeName: column.typeName,
     how: 'create-table',
     primaryKey: isInlinePrimaryKey(column) || keys.has(column.colname ?? ''),
+    definition: column,
   }));
 }
 
@@ -54,6 +48,7 @@ function fromAlterTable(node: unknown): DeclaredColumn[] {
           typeName: column.typeName,
           how: 'add-column' as const,
           primaryKey: isInlinePrimaryKey(column),
+          definition: column,
         },
       ];
     }
@@ -66,6 +61,7 @@ function fromAlterTable(node: unknown): DeclaredColumn[] {
         typeName: column.typeName,
         how: 'alter-type' as const,
         primaryKey: false,
+        definition: column,
       },
     ];
   });
@@ -76,11 +72,22 @@ export function declaredColumns(node: unknown): DeclaredColumn[] {
   return create ? fromCreateTable(create) : fromAlterTable(node);
 }
 
-/** Where to write the better type, phrased for how the column was declared. */
-export function withType(column: DeclaredColumn, betterType: string): string {
-  const table = tableText(column.relation);
-  const col = quoteName(column.name);
-  if (column.how === 'create-table') return `-- in CREATE TABLE ${table}:\n  ${col} ${betterType}`;
-  if (column.how === 'add-column') return `ALTER TABLE ${table} ADD COLUMN ${col} ${betterType};`;
-  return `-- declare the new column of the type change as:\n  ${col} ${betterType}`;
+/** A copy of a parse tree with one node (found by identity) replaced. */
+function replaced(tree: unknown, target: unknown, replacement: unknown): unknown {
+  if (tree === target) return replacement;
+  if (Array.isArray(tree)) return tree.map((child) => replaced(child, target, replacement));
+  if (!tree || typeof tree !== 'object') return tree;
+  return Object.fromEntries(
+    Object.entries(tree).map(([key, child]) => [key, replaced(child, target, replacement)]),
+  );
+}
+
+/** The user's statement with this column declared differently, ready to paste. */
+export function statementWith(
+  node: unknown,
+  column: DeclaredColumn,
+  definition: ColumnDef,
+): string {
+  const pretty = column.how === 'create-table';
+  return `${sqlText(replaced(node, column.definition, definition), pretty)};`;
 }
