@@ -51,3 +51,41 @@ export async function rejection(promise: Promise<unknown>): Promise<Error & { co
   }
   throw new Error('expected the call to be refused, but it succeeded');
 }
+
+/** An async loop run until stopped, like one application instance writing all the time. */
+export interface WriterLoop {
+  /** Stops after the iteration in flight; rethrows the first error the loop hit. */
+  stop(): Promise<number>;
+  iterations(): number;
+}
+
+export function startLoop(step: (iteration: number) => Promise<void>): WriterLoop {
+  let running = true;
+  let count = 0;
+  let failure: unknown;
+  const done = (async () => {
+    while (running) {
+      try {
+        await step(count);
+        count += 1;
+      } catch (error) {
+        failure = error;
+        running = false;
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  })();
+  return {
+    iterations: () => count,
+    async stop() {
+      running = false;
+      await done;
+      if (failure) throw failure;
+      return count;
+    },
+  };
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

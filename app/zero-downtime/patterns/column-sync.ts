@@ -5,7 +5,14 @@ import { PatternError } from './errors';
 import { inOneTransaction, note, type SqlExecutor } from './executor';
 import { fillColumn, type FillOptions } from './fill-column';
 import { requireNoTransaction, requirePhase } from './guards';
-import { bareName, objectName, quoteIdent, quoteQualified, siblingName } from './identifiers';
+import {
+  bareName,
+  objectName,
+  quoteIdent,
+  quoteQualified,
+  siblingName,
+  simpleHash,
+} from './identifiers';
 
 /**
  * The machinery shared by renameColumn and changeColumnType: a new column kept in sync with the
@@ -29,8 +36,31 @@ export interface ColumnSync {
 
 export type SyncStep = 'expand' | 'contract' | 'cleanup';
 
+interface SyncObjects {
+  trigger: string;
+  /** The trigger function, quoted and schema-qualified like the table. */
+  triggerFunction: string;
+  /** The new column's default while N runs: records "this insert did not name the column". */
+  omittedFunction: string;
+  omittedName: string;
+  /** The transaction-local setting the omitted marker and the trigger share. */
+  setting: string;
+}
+
 export function syncTriggerName(sync: Pick<ColumnSync, 'table' | 'from' | 'to'>): string {
   return objectName('zdm_sync', bareName(sync.table), sync.from, sync.to);
+}
+
+function syncObjects(sync: ColumnSync): SyncObjects {
+  const trigger = syncTriggerName(sync);
+  const omittedName = objectName(trigger, 'omitted');
+  return {
+    trigger,
+    triggerFunction: quoteQualified(siblingName(sync.table, trigger)),
+    omittedFunction: quoteQualified(siblingName(sync.table, omittedName)),
+    omittedName,
+    setting: `zdm.sync_${simpleHash(`${sync.table}.${trigger}`).toString(36)}`,
+  };
 }
 
 /** Pre-deploy: new column, sync trigger, backfill, the old column's indexes copied. */
@@ -47,8 +77,7 @@ export async function expandColumn(db: SqlExecutor, sync: ColumnSync, fill: Fill
     `the backfill of ${sync.table}.${sync.to} commits batch by batch and its indexes are built ` +
       'CONCURRENTLY.',
   );
-  const old = await columnInfo(db, sync.table, sync.from);
-  if (!old) throw missingOldColumn(sync);
+  if (!(await columnInfo(db, sync.table, sync.from))) throw missingOldColumn(sync);
   await addNewColumn(db, sync);
   await installTrigger(db, sync);
   await fillColumn(db, {
@@ -62,15 +91,13 @@ export async function expandColumn(db: SqlExecutor, sync: ColumnSync, fill: Fill
 }
 
 async function addNewColumn(db: SqlExecutor, sync: ColumnSync) {
-  const existing = await columnInfo(db, sync.table, sync.to);
-  if (existing) {
+  if (await columnInfo(db, sync.table, sync.to)) {
     note(db, `${sync.helper}: ${sync.table}.${sync.to} already exists; keeping it.`);
     return;
   }
-  // No default while version N runs: N's inserts must leave the new column NULL, which is how
-  // the trigger tells an old-version insert from a new-version one.
   await db.query(
-    `ALTER TABLE ${quoteQualified(sync.table)} ADD COLUMN IF NOT EXISTS ${quoteIdent(sync.to)} ${sync.type}`,
+    `ALTER TABLE ${quoteQualified(sync.table)} ADD COLUMN IF NOT EXISTS ` +
+      `${quoteIdent(sync.to)} ${sync.type}`,
   );
 }
 
@@ -81,22 +108,38 @@ function overNew(expression: string, column: string): string {
 }
 
 /**
+ * Version N does not know the new column, so its inserts leave it to the column default: that
+ * default is a function that notes "omitted" in a transaction-local setting and yields NULL.
+ * It is what lets the trigger tell N's inserts apart from N+1's, even when N+1 writes NULL.
+ */
+function omittedFunctionSql(objects: SyncObjects): string {
+  return `CREATE OR REPLACE FUNCTION ${objects.omittedFunction}() RETURNS text
+LANGUAGE plpgsql VOLATILE AS $zdm_sync$
+BEGIN
+  PERFORM set_config('${objects.setting}', 'omitted', true);
+  RETURN NULL;
+END
+$zdm_sync$`;
+}
+
+/**
  * A BEFORE trigger only rewrites NEW, so it never fires itself again (no recursion). Inserts:
- * a NULL new column means an old-version writer (it does not know the column), so the new value
- * is derived from the old; otherwise the new column wins. Updates: whichever column changed is
+ * when the insert did not name the new column (version N), the new value is derived from the
+ * old one; otherwise the new column wins, NULL included. Updates: whichever column changed is
  * copied to the other; when both changed, the new column wins unless they already agree. A row
  * touched before the backfill reached it gets its new value on the way.
  */
-function triggerFunctionSql(sync: ColumnSync, functionName: string): string {
+function triggerFunctionSql(sync: ColumnSync, objects: SyncObjects): string {
   const [o, n] = [`NEW.${quoteIdent(sync.from)}`, `NEW.${quoteIdent(sync.to)}`];
   const [oldO, oldN] = [`OLD.${quoteIdent(sync.from)}`, `OLD.${quoteIdent(sync.to)}`];
   const up = overNew(sync.up, sync.from);
   const down = overNew(sync.down, sync.to);
-  return `CREATE OR REPLACE FUNCTION ${functionName}() RETURNS trigger
+  return `CREATE OR REPLACE FUNCTION ${objects.triggerFunction}() RETURNS trigger
 LANGUAGE plpgsql AS $zdm_sync$
 BEGIN
   IF TG_OP = 'INSERT' THEN
-    IF ${n} IS NULL THEN
+    IF current_setting('${objects.setting}', true) = 'omitted' THEN
+      PERFORM set_config('${objects.setting}', '', true);
       ${n} := ${up};
     ELSIF ${n} IS DISTINCT FROM ${up} THEN
       ${o} := ${down};
@@ -115,19 +158,35 @@ END
 $zdm_sync$`;
 }
 
+function omittedDefault(sync: ColumnSync, objects: SyncObjects): string {
+  return `CAST(${objects.omittedFunction}() AS ${sync.type})`;
+}
+
+function isOmittedDefault(def: string | null, objects: SyncObjects): boolean {
+  return def !== null && def.includes(`${objects.omittedName}()`);
+}
+
+/** Marker default and trigger appear together: N's inserts must never meet one without the other. */
 async function installTrigger(db: SqlExecutor, sync: ColumnSync) {
-  const name = syncTriggerName(sync);
-  const functionName = quoteQualified(siblingName(sync.table, name));
-  await inOneTransaction(db, [
-    triggerFunctionSql(sync, functionName),
-    `CREATE OR REPLACE TRIGGER ${quoteIdent(name)} BEFORE INSERT OR UPDATE ON ` +
-      `${quoteQualified(sync.table)} FOR EACH ROW EXECUTE FUNCTION ${functionName}()`,
-  ]);
+  const objects = syncObjects(sync);
+  const table = quoteQualified(sync.table);
+  const current = await columnInfo(db, sync.table, sync.to);
+  const statements = [omittedFunctionSql(objects), triggerFunctionSql(sync, objects)];
+  if (!isOmittedDefault(current?.default ?? null, objects)) {
+    statements.push(
+      `ALTER TABLE ${table} ALTER COLUMN ${quoteIdent(sync.to)} SET DEFAULT ${omittedDefault(sync, objects)}`,
+    );
+  }
+  statements.push(
+    `CREATE OR REPLACE TRIGGER ${quoteIdent(objects.trigger)} BEFORE INSERT OR UPDATE ON ` +
+      `${table} FOR EACH ROW EXECUTE FUNCTION ${objects.triggerFunction}()`,
+  );
+  await inOneTransaction(db, statements);
 }
 
 /**
- * Post-deploy of release N+1 (only N+1 serves): the new column takes over the old one's NOT
- * NULL and default; the old column becomes nullable so the next release may stop writing it.
+ * Post-deploy of release N+1 (only N+1 serves): the new column takes over the old one's
+ * default and NOT NULL; the old column becomes nullable so the next release may stop writing it.
  */
 export async function contractColumn(db: SqlExecutor, sync: ColumnSync) {
   requirePhase(
@@ -145,24 +204,24 @@ export async function contractColumn(db: SqlExecutor, sync: ColumnSync) {
 }
 
 async function moveConstraints(db: SqlExecutor, sync: ColumnSync) {
-  const [old, current] = [
-    await columnInfo(db, sync.table, sync.from),
-    await columnInfo(db, sync.table, sync.to),
-  ];
+  const old = await columnInfo(db, sync.table, sync.from);
+  const current = await columnInfo(db, sync.table, sync.to);
   if (!current) throw missingNewColumn(sync);
-  if (!old) return;
   const table = quoteQualified(sync.table);
-  if (old.default !== null && current.default === null) {
-    const def = sync.newDefault ? sync.newDefault(old.default) : old.default;
-    await db.query(`ALTER TABLE ${table} ALTER COLUMN ${quoteIdent(sync.to)} SET DEFAULT ${def}`);
+  const column = quoteIdent(sync.to);
+  if (isOmittedDefault(current.default, syncObjects(sync))) {
+    const def = old?.default ? (sync.newDefault ?? ((text: string) => text))(old.default) : null;
+    await db.query(
+      `ALTER TABLE ${table} ALTER COLUMN ${column} ${def ? `SET DEFAULT ${def}` : 'DROP DEFAULT'}`,
+    );
   }
-  if (old.notNull) {
+  if (old?.notNull) {
     await ensureNotNull(db, sync.table, sync.to);
     await db.query(`ALTER TABLE ${table} ALTER COLUMN ${quoteIdent(sync.from)} DROP NOT NULL`);
   }
 }
 
-/** Post-deploy of the release after: the trigger, its function and the old column go. */
+/** Post-deploy of the release after: the trigger, its functions and the old column go. */
 export async function cleanupColumn(db: SqlExecutor, sync: ColumnSync) {
   requirePhase(
     db,
@@ -172,14 +231,14 @@ export async function cleanupColumn(db: SqlExecutor, sync: ColumnSync) {
   );
   requireNoTransaction(db, `${sync.helper} (cleanup)`, 'it finishes the contract step first.');
   await moveConstraints(db, sync);
-  const name = syncTriggerName(sync);
-  if (await triggerExists(db, sync.table, name)) {
-    await db.query(`DROP TRIGGER IF EXISTS ${quoteIdent(name)} ON ${quoteQualified(sync.table)}`);
+  const objects = syncObjects(sync);
+  const table = quoteQualified(sync.table);
+  if (await triggerExists(db, sync.table, objects.trigger)) {
+    await db.query(`DROP TRIGGER IF EXISTS ${quoteIdent(objects.trigger)} ON ${table}`);
   }
-  await db.query(`DROP FUNCTION IF EXISTS ${quoteQualified(siblingName(sync.table, name))}()`);
-  await db.query(
-    `ALTER TABLE ${quoteQualified(sync.table)} DROP COLUMN IF EXISTS ${quoteIdent(sync.from)}`,
-  );
+  await db.query(`DROP FUNCTION IF EXISTS ${objects.triggerFunction}()`);
+  await db.query(`DROP FUNCTION IF EXISTS ${objects.omittedFunction}()`);
+  await db.query(`ALTER TABLE ${table} DROP COLUMN IF EXISTS ${quoteIdent(sync.from)}`);
 }
 
 function missingOldColumn(sync: ColumnSync): PatternError {

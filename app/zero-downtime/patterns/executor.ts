@@ -1,4 +1,6 @@
 import type { ClientBase } from 'pg';
+import type { Sequelize } from 'sequelize';
+import { PatternError } from './errors';
 
 export type Phase = 'pre' | 'post';
 
@@ -14,6 +16,10 @@ export interface SqlExecutor {
   /** Runs `work` with statement_timeout lifted (CREATE INDEX CONCURRENTLY, VALIDATE, backfills). */
   withoutStatementTimeout?<T>(work: () => Promise<T>): Promise<T>;
   log?(message: string): void;
+  /** A `pg` client on the same session, for work that runs its own transactions (backfills). */
+  withClient?<T>(work: (client: ClientBase) => Promise<T>): Promise<T>;
+  /** The runner's pinned Sequelize (one connection), lent as a client when withClient is absent. */
+  sequelize?: Sequelize;
 }
 
 export interface ClientExecutorOptions {
@@ -35,6 +41,7 @@ export function clientExecutor(client: ClientBase, options: ClientExecutorOption
       const result = await client.query(sql, params as unknown[] | undefined);
       return result.rows as Record<string, unknown>[];
     },
+    withClient: (work) => work(client),
     async withoutStatementTimeout(work) {
       const [row] = (await client.query('SHOW statement_timeout')).rows as Array<{
         statement_timeout: string;
@@ -49,6 +56,31 @@ export function clientExecutor(client: ClientBase, options: ClientExecutorOption
       }
     },
   };
+}
+
+/**
+ * Lends the executor's own connection as a `pg` client: backfill batches then run on the
+ * migration's session, with its settings, and are not mistaken for the migration's DDL.
+ */
+export async function withSessionClient<T>(
+  db: SqlExecutor,
+  work: (client: ClientBase) => Promise<T>,
+): Promise<T> {
+  if (db.withClient) return db.withClient(work);
+  if (!db.sequelize) {
+    throw new PatternError(
+      'no-session-client',
+      'This helper backfills in batches and needs the migration context (ctx) itself, or an ' +
+        'executor with withClient.',
+    );
+  }
+  const manager = db.sequelize.connectionManager;
+  const connection = await manager.getConnection({ type: 'write' });
+  try {
+    return await work(connection as ClientBase);
+  } finally {
+    manager.releaseConnection(connection);
+  }
 }
 
 export function withoutStatementTimeout<T>(db: SqlExecutor, work: () => Promise<T>): Promise<T> {

@@ -1,30 +1,40 @@
-import type { SqlExecutor } from './executor';
+import type { ClientBase, Pool } from 'pg';
+import { backfill } from '../backfill';
+import { withSessionClient, type SqlExecutor } from './executor';
 
 export interface FillOptions {
   batchSize?: number;
   pauseMs?: number;
+  /** Wait while a replica lags more than this: `16MB` or `5s`. */
   maxLag?: string;
 }
 
 export interface FillRequest extends FillOptions {
   table: string;
+  /** The checkpoint name: a rerun resumes after the last finished batch. */
   name: string;
   set: string;
   where?: string;
 }
 
-// TEMPORARY until app/zero-downtime/backfill exposes backfill(): keyset loop on id.
+/** A resumable keyset backfill (app/zero-downtime/backfill) on the executor's session. */
 export async function fillColumn(db: SqlExecutor, request: FillRequest): Promise<void> {
-  const size = request.batchSize ?? 500;
-  let last: unknown = null;
-  for (;;) {
-    const rows = await db.query(
-      `WITH b AS (SELECT id FROM ${request.table} WHERE ($1::bigint IS NULL OR id > $1::bigint) ORDER BY id LIMIT ${size}),
-            u AS (UPDATE ${request.table} t SET ${request.set} FROM b WHERE t.id = b.id AND (${request.where ?? 'true'}) RETURNING 1)
-       SELECT (SELECT max(id) FROM b) AS last, (SELECT count(*) FROM u) AS n`,
-      [last],
-    );
-    if (rows[0].last === null) return;
-    last = rows[0].last;
-  }
+  await withSessionClient(db, (client) =>
+    backfill({
+      name: request.name,
+      table: request.table,
+      set: request.set,
+      where: request.where,
+      batchSize: request.batchSize,
+      pauseMs: request.pauseMs,
+      maxLag: request.maxLag,
+      pool: poolOfOne(client),
+    }),
+  );
+}
+
+/** The backfill takes a pool; this one lends the session's client and never closes it. */
+function poolOfOne(client: ClientBase): Pool {
+  const lent = { query: client.query.bind(client), release: () => undefined };
+  return { connect: async () => lent } as unknown as Pool;
 }

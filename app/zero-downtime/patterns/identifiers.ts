@@ -50,7 +50,7 @@ export function objectName(...parts: string[]): string {
   return `${full.slice(0, MAX_IDENTIFIER_LENGTH - hash.length - 1)}_${hash}`;
 }
 
-function simpleHash(text: string): number {
+export function simpleHash(text: string): number {
   let hash = 5381;
   for (const char of text) hash = ((hash * 33) ^ char.charCodeAt(0)) >>> 0;
   return hash;
