@@ -206,6 +206,12 @@ export const ruleCases: RuleCase[] = [
         'ADD CONSTRAINT users_email_not_null CHECK (email IS NOT NULL) NOT VALID',
       ),
       error(
+        post(
+          'ALTER TABLE users VALIDATE CONSTRAINT orders_fk;\nALTER TABLE users ALTER COLUMN email SET NOT NULL;',
+        ),
+        'users.email',
+      ),
+      error(
         post('ALTER TABLE users ALTER COLUMN email SET NOT NULL;'),
         'ACCESS EXCLUSIVE',
         'ALTER TABLE users VALIDATE CONSTRAINT users_email_not_null;',

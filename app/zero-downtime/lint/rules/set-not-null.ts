@@ -1,8 +1,9 @@
-import type { AlterTableCmd, NullTest, RangeVar } from 'libpg-query';
+import type { AlterTableCmd, Constraint, NullTest, RangeVar } from 'libpg-query';
 import { alterCommands, constraintOf, names, nodeOf, quoteName, tableText } from '../ast';
 import type { AnalyzedStatement, Migration } from '../migration';
 import { setNotNullRecipe } from '../recipes';
 import { commandsOfType } from './alter-table';
+import { constraintName } from './constraint-sql';
 import { hit, type Rule } from './rule';
 
 function sameTable(a: RangeVar | undefined, b: RangeVar | undefined): boolean {
@@ -25,24 +26,36 @@ function checksColumnIsNotNull(command: AlterTableCmd, column: string): boolean 
 }
 
 /**
- * The recipe is followed when an earlier statement validated a constraint on this table, or
- * added a validated CHECK (column IS NOT NULL). A constraint added NOT VALID in an earlier
- * migration and validated here counts: its expression is in that earlier file.
+ * The recipe is followed when an earlier statement of this migration added a CHECK (column IS
+ * NOT NULL) that is validated by now, or validated a constraint this migration did not add
+ * whose name mentions the column (added NOT VALID by an earlier migration, e.g.
+ * users_email_not_null): its expression is in that earlier file.
  */
 function recipeFollowed(
   migration: Migration,
   before: number,
   relation: RangeVar | undefined,
   column: string,
-) {
+): boolean {
   const earlier = migration.statements
     .slice(0, before)
-    .flatMap((s) => commandsOnTable(s, relation));
-  return earlier.some(
-    (command) =>
-      command.subtype === 'AT_ValidateConstraint' ||
-      (checksColumnIsNotNull(command, column) && !constraintOf(command)?.skip_validation),
+    .flatMap((statement) => commandsOnTable(statement, relation));
+  const validated = new Set(
+    earlier
+      .filter((command) => command.subtype === 'AT_ValidateConstraint')
+      .map((command) => command.name ?? ''),
   );
+  const checks = earlier
+    .filter((command) => checksColumnIsNotNull(command, column))
+    .map((command) => constraintOf(command) as Constraint);
+  const checkNames = new Set(checks.map((check) => constraintName(relation, check)));
+  const validChecks = checks.filter(
+    (check) => !check.skip_validation || validated.has(constraintName(relation, check)),
+  );
+  const validatedElsewhere = [...validated].filter(
+    (name) => !checkNames.has(name) && name.toLowerCase().includes(column.toLowerCase()),
+  );
+  return validChecks.length > 0 || validatedElsewhere.length > 0;
 }
 
 export const setNotNull: Rule = {
@@ -69,7 +82,8 @@ export const setNotNull: Rule = {
           ];
         }
         if (recipeFollowed(migration, statement.index, relation, column)) return [];
-        return [hit('error', scan, setNotNullRecipe(relation, column))];
+        const message = `SET NOT NULL on ${table}.${col}: ${scan}`;
+        return [hit('error', message, setNotNullRecipe(relation, column))];
       },
     );
   },
