@@ -45,10 +45,15 @@ export function createApp({
 /**
  * During shutdown every response asks the client to close its keep-alive socket, so clients
  * move to other instances after their current request instead of meeting a closed socket.
+ * Decided when the headers are written, so requests already in flight get it too.
  */
 function closeConnectionsWhileStopping(lifecycle: Lifecycle): express.RequestHandler {
   return (_req, res, next) => {
-    if (lifecycle.shuttingDown) res.setHeader('Connection', 'close');
+    const writeHead = res.writeHead;
+    res.writeHead = function (this: typeof res, ...args: Parameters<typeof writeHead>) {
+      if (lifecycle.shuttingDown && !res.headersSent) res.setHeader('Connection', 'close');
+      return writeHead.apply(this, args);
+    } as typeof writeHead;
     next();
   };
 }

@@ -30,9 +30,10 @@ export function decodeCursor(cursor: string): string {
   ]);
 }
 
+const MAX_BIGINT = 9223372036854775807n;
+
 export const idParams = z.object({
-  id: z
-    .string()
-    .regex(/^[1-9]\d{0,18}$/, { error: 'must be a positive whole number' })
-    .refine((id) => BigInt(id) <= 9223372036854775807n, { error: 'is too large' }),
+  id: z.string().refine((id) => /^[1-9]\d{0,18}$/.test(id) && BigInt(id) <= MAX_BIGINT, {
+    error: 'must be a whole number from 1 to 9223372036854775807',
+  }),
 });
