@@ -13,6 +13,8 @@ import { databaseUrl, type TestServerState } from './server';
  * test file clones it.
  */
 export default async function globalSetup(): Promise<void> {
+  const givenTemplate = process.env.ZDM_TEST_TEMPLATE_URL;
+  if (givenTemplate) return useGivenTemplate(givenTemplate);
   const configured = process.env.TEST_DATABASE_URL || process.env.DATABASE_URL;
   let embedded: EmbeddedServer | undefined;
   let serverUrl: string;
@@ -37,6 +39,19 @@ export default async function globalSetup(): Promise<void> {
   await migrateDatabase({ databaseUrl: url, phases: ['pre', 'post'], logger });
 
   const state: TestServerState = { serverUrl, templateDatabase };
+  process.env.ZDM_TEST_STATE = JSON.stringify(state);
+}
+
+/**
+ * The compat gate's contract (docs/compat-gate.md): ZDM_TEST_TEMPLATE_URL names a database
+ * someone else already migrated (for example the base version's schema plus the head's
+ * pre-deploy migrations). Tests clone it as it is: it is neither migrated here nor dropped.
+ */
+function useGivenTemplate(templateUrl: string): void {
+  const state: TestServerState = {
+    serverUrl: databaseUrl(templateUrl, 'postgres'),
+    templateDatabase: decodeURIComponent(new URL(templateUrl).pathname.slice(1)),
+  };
   process.env.ZDM_TEST_STATE = JSON.stringify(state);
 }
 
