@@ -11,3 +11,6 @@ export type { Migration, MigrationContext } from './context';
 export type { MigrationHelpers, HelpersFactory } from './helpers';
 export { MigrationRunnerError, type RunnerErrorCode } from './errors';
 export { listMigrationFiles, checksumOf, type MigrationFile } from './files';
+export { readMigrationStatus, formatStatusTable, type MigrationStatus } from './status';
+export { createMigrationFile, toKebabName } from './create';
+export { lintMigrations, type LintMigrationsReport } from './lint-migrations';

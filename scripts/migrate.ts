@@ -1,0 +1,210 @@
+/**
+ * npm run migrate:pre | migrate:post | migrate:status
+ * npm run migrate:lint [-- files...] [--json]
+ * npm run migrate:create -- <pre|post> <name> [--sql]
+ * npm run migrate:down -- <pre|post> [--to NAME]          (development only)
+ * Every command accepts --migrations-dir DIR (default: <project>/migrations).
+ *
+ * Exit codes: 0 done (lint: no error finding), 1 failed (lint: unsafe), 2 bad usage.
+ */
+import { parseArgs } from 'node:util';
+import { loadConfig, type Config } from '../app/config';
+import { createLogger, type Logger } from '../app/logger';
+import { openScriptDatabase } from '../app/zero-downtime/backfill';
+import { findingsToJson, formatFindings, summarize } from '../app/zero-downtime/lint';
+import {
+  createMigrationFile,
+  defaultMigrationsDir,
+  formatStatusTable,
+  isPhase,
+  lintMigrations,
+  migrateDatabase,
+  readMigrationStatus,
+  revertMigrations,
+  type Phase,
+} from '../app/zero-downtime/runner';
+
+const USAGE = `usage: migrate <command>
+  pre | post                    apply the pending migrations of that phase
+  status                        list every migration of both phases
+  lint [files...] [--json]      lint pending migrations (or the files given)
+  create <pre|post> <name> [--sql]
+  down <pre|post> [--to NAME]   revert (development only)
+options: --migrations-dir DIR`;
+
+class UsageError extends Error {}
+
+let debugging = false;
+
+function parse() {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      sql: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      to: { type: 'string' },
+      'migrations-dir': { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  const [command, ...rest] = positionals;
+  return { command, rest, ...values, migrationsDir: values['migrations-dir'] };
+}
+
+type Args = ReturnType<typeof parse>;
+
+function phaseArgument(value: string | undefined): Phase {
+  if (!isPhase(value))
+    throw new UsageError(`expected the phase, pre or post, got "${value ?? ''}"`);
+  return value;
+}
+
+async function withDatabase<T>(
+  config: Config,
+  logger: Logger,
+  work: (url: string) => Promise<T>,
+): Promise<T> {
+  const database = await openScriptDatabase(config, logger);
+  try {
+    return await work(database.url);
+  } finally {
+    await database.close();
+  }
+}
+
+async function migrate(phase: Phase, args: Args, config: Config, logger: Logger): Promise<number> {
+  const { applied } = await withDatabase(config, logger, (databaseUrl) =>
+    migrateDatabase({
+      databaseUrl,
+      phases: [phase],
+      logger,
+      settings: config.migrations,
+      migrationsDir: args.migrationsDir,
+    }),
+  );
+  if (applied.length === 0) {
+    console.log(`${phase}-deploy: nothing pending`);
+    return 0;
+  }
+  console.log(`${phase}-deploy: applied ${applied.length} migration(s)`);
+  for (const migration of applied) {
+    const retries = migration.attempts > 1 ? `, ${migration.attempts} attempts` : '';
+    const budget = migration.overBudget ? '  (over the time budget)' : '';
+    console.log(`  ${migration.name}  ${migration.durationMs} ms${retries}${budget}`);
+  }
+  return 0;
+}
+
+async function status(args: Args, config: Config, logger: Logger): Promise<number> {
+  const rows = await withDatabase(config, logger, (databaseUrl) =>
+    readMigrationStatus({ databaseUrl, migrationsDir: args.migrationsDir }),
+  );
+  console.log(formatStatusTable(rows));
+  return 0;
+}
+
+function create(args: Args): number {
+  const [phase, ...words] = args.rest;
+  if (words.length === 0) throw new UsageError('migrate:create -- <pre|post> <name> [--sql]');
+  const file = createMigrationFile({
+    migrationsDir: args.migrationsDir ?? defaultMigrationsDir(),
+    phase: phaseArgument(phase),
+    name: words.join(' '),
+    kind: args.sql ? 'sql' : 'ts',
+  });
+  console.log(`created ${file}`);
+  return 0;
+}
+
+async function down(args: Args, config: Config, logger: Logger): Promise<number> {
+  const phase = phaseArgument(args.rest[0]);
+  const { reverted } = await withDatabase(config, logger, (databaseUrl) =>
+    revertMigrations({
+      databaseUrl,
+      phase,
+      to: args.to,
+      logger,
+      environment: config.env,
+      settings: config.migrations,
+      migrationsDir: args.migrationsDir,
+    }),
+  );
+  console.log(
+    reverted.length
+      ? `${phase}-deploy: reverted ${reverted.join(', ')}`
+      : `${phase}-deploy: nothing to revert`,
+  );
+  return 0;
+}
+
+async function lint(args: Args, config: Config, logger: Logger): Promise<number> {
+  const onlySql = args.rest.length > 0 && args.rest.every((file) => file.endsWith('.sql'));
+  const run = (databaseUrl?: string) =>
+    lintMigrations({
+      logger,
+      databaseUrl,
+      files: args.rest,
+      migrationsDir: args.migrationsDir,
+      settings: config.migrations,
+    });
+  const report = onlySql ? await run() : await withDatabase(config, logger, run);
+  if (args.json) {
+    console.log(findingsToJson(report.findings));
+  } else if (report.linted.length === 0) {
+    console.log('Nothing to lint: no pending migrations.');
+  } else {
+    console.log(`Linted ${report.linted.map((file) => file.name).join(', ')}\n`);
+    console.log(formatFindings(report.findings));
+  }
+  return summarize(report.findings).errors > 0 ? 1 : 0;
+}
+
+async function main(): Promise<number> {
+  const args = parse();
+  if (args.help || !args.command) {
+    console.log(USAGE);
+    return args.help ? 0 : 2;
+  }
+  if (args.command === 'create') return create(args);
+  const config = loadConfig();
+  debugging = config.logLevel === 'debug';
+  const logger = createLogger(config);
+  switch (args.command) {
+    case 'pre':
+    case 'post':
+      return migrate(args.command, args, config, logger);
+    case 'status':
+      return status(args, config, logger);
+    case 'down':
+      return down(args, config, logger);
+    case 'lint':
+      return lint(args, config, logger);
+    default:
+      throw new UsageError(`unknown command "${args.command}"\n${USAGE}`);
+  }
+}
+
+/** Known failures carry a code and a sentence; only unexpected ones deserve a stack. */
+function report(error: unknown): number {
+  const known = error as { code?: unknown; message?: string; stack?: string };
+  const command = process.argv[2] ?? 'migrate';
+  if (
+    error instanceof UsageError ||
+    (error as { code?: string })?.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION'
+  ) {
+    console.error(`migrate ${command}: ${known.message}`);
+    return 2;
+  }
+  console.error(`migrate ${command}: ${known?.message ?? String(error)}`);
+  if (typeof known?.code !== 'string' && debugging) console.error(known.stack);
+  return 1;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.exitCode = report(error);
+  },
+);
