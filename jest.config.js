@@ -8,5 +8,5 @@ module.exports = {
   globalTeardown: '<rootDir>/tests/support/global-teardown.ts',
   maxWorkers: process.env.JEST_MAX_WORKERS ?? 2,
   testTimeout: 60_000,
-  transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true }] },
+  transform: { '^.+\\.ts$': ['ts-jest', {}] },
 };

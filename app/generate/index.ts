@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { GeneratorError } from './names';
 import { generateResource, type GeneratedFiles } from './resource';
 
@@ -23,7 +25,9 @@ export function generators(): Generator[] {
 }
 
 function patternGenerators(): Generator[] {
-  return (require('../zero-downtime/generate/patterns') as { patterns: Generator[] }).patterns;
+  const dir = path.join(__dirname, '../zero-downtime/generate/patterns');
+  if (!['index.ts', 'index.js'].some((file) => fs.existsSync(path.join(dir, file)))) return [];
+  return (require(dir) as { patterns: Generator[] }).patterns;
 }
 
 export function runGenerator(
