@@ -38,6 +38,8 @@ export type SyncStep = 'expand' | 'contract' | 'cleanup';
 
 interface SyncObjects {
   trigger: string;
+  /** Fired in this order: writes through the old column, then through the new one. */
+  triggers: [string, string];
   /** The trigger function, quoted and schema-qualified like the table. */
   triggerFunction: string;
   /** The new column's default while N runs: records "this insert did not name the column". */
@@ -54,8 +56,10 @@ export function syncTriggerName(sync: Pick<ColumnSync, 'table' | 'from' | 'to'>)
 function syncObjects(sync: ColumnSync): SyncObjects {
   const trigger = syncTriggerName(sync);
   const omittedName = objectName(trigger, 'omitted');
+  const prefix = trigger.slice(0, 60);
   return {
     trigger,
+    triggers: [`${prefix}_1`, `${prefix}_2`],
     triggerFunction: quoteQualified(siblingName(sync.table, trigger)),
     omittedFunction: quoteQualified(siblingName(sync.table, omittedName)),
     omittedName,
@@ -123,15 +127,17 @@ $zdm_sync$`;
 }
 
 /**
- * A BEFORE trigger only rewrites NEW, so it never fires itself again (no recursion). Inserts:
- * when the insert did not name the new column (version N), the new value is derived from the
- * old one; otherwise the new column wins, NULL included. Updates: whichever column changed is
- * copied to the other; when both changed, the new column wins unless they already agree. A row
- * touched before the backfill reached it gets its new value on the way.
+ * BEFORE triggers only rewrite NEW, so they never fire themselves again (no recursion). The
+ * first fires on INSERT and on an UPDATE that names the old column; the second, after it (names
+ * sort), on an UPDATE that names the new column: `UPDATE OF` says which column a writer meant
+ * even when it writes the value the column already holds (NULL over a not-yet-backfilled NULL).
+ * Inserts: when the insert did not name the new column (version N), the new value is derived
+ * from the old one; otherwise the new column wins, NULL included. Updates: the column written is
+ * copied to the other; when both are written, the new column wins unless they already agree.
  */
 function triggerFunctionSql(sync: ColumnSync, objects: SyncObjects): string {
   const [o, n] = [`NEW.${quoteIdent(sync.from)}`, `NEW.${quoteIdent(sync.to)}`];
-  const [oldO, oldN] = [`OLD.${quoteIdent(sync.from)}`, `OLD.${quoteIdent(sync.to)}`];
+  const oldN = `OLD.${quoteIdent(sync.to)}`;
   const up = overNew(sync.up, sync.from);
   const down = overNew(sync.down, sync.to);
   return `CREATE OR REPLACE FUNCTION ${objects.triggerFunction}() RETURNS trigger
@@ -144,14 +150,12 @@ BEGIN
     ELSIF ${n} IS DISTINCT FROM ${up} THEN
       ${o} := ${down};
     END IF;
-  ELSIF ${o} IS DISTINCT FROM ${oldO} AND ${n} IS NOT DISTINCT FROM ${oldN} THEN
-    ${n} := ${up};
-  ELSIF ${n} IS DISTINCT FROM ${oldN} THEN
-    IF ${n} IS DISTINCT FROM ${up} THEN
-      ${o} := ${down};
+  ELSIF TG_ARGV[0] = 'old' THEN
+    IF ${n} IS NOT DISTINCT FROM ${oldN} THEN
+      ${n} := ${up};
     END IF;
-  ELSIF ${n} IS NULL AND ${o} IS NOT NULL THEN
-    ${n} := ${up};
+  ELSIF ${n} IS DISTINCT FROM ${up} THEN
+    ${o} := ${down};
   END IF;
   RETURN NEW;
 END
@@ -177,9 +181,13 @@ async function installTrigger(db: SqlExecutor, sync: ColumnSync) {
       `ALTER TABLE ${table} ALTER COLUMN ${quoteIdent(sync.to)} SET DEFAULT ${omittedDefault(sync, objects)}`,
     );
   }
+  const [fromOld, fromNew] = objects.triggers;
   statements.push(
-    `CREATE OR REPLACE TRIGGER ${quoteIdent(objects.trigger)} BEFORE INSERT OR UPDATE ON ` +
-      `${table} FOR EACH ROW EXECUTE FUNCTION ${objects.triggerFunction}()`,
+    `CREATE OR REPLACE TRIGGER ${quoteIdent(fromOld)} BEFORE INSERT OR UPDATE OF ` +
+      `${quoteIdent(sync.from)} ON ${table} FOR EACH ROW EXECUTE FUNCTION ` +
+      `${objects.triggerFunction}('old')`,
+    `CREATE OR REPLACE TRIGGER ${quoteIdent(fromNew)} BEFORE UPDATE OF ${quoteIdent(sync.to)} ` +
+      `ON ${table} FOR EACH ROW EXECUTE FUNCTION ${objects.triggerFunction}('new')`,
   );
   await inOneTransaction(db, statements);
 }
@@ -233,8 +241,10 @@ export async function cleanupColumn(db: SqlExecutor, sync: ColumnSync) {
   await moveConstraints(db, sync);
   const objects = syncObjects(sync);
   const table = quoteQualified(sync.table);
-  if (await triggerExists(db, sync.table, objects.trigger)) {
-    await db.query(`DROP TRIGGER IF EXISTS ${quoteIdent(objects.trigger)} ON ${table}`);
+  for (const trigger of objects.triggers) {
+    if (await triggerExists(db, sync.table, trigger)) {
+      await db.query(`DROP TRIGGER IF EXISTS ${quoteIdent(trigger)} ON ${table}`);
+    }
   }
   await db.query(`DROP FUNCTION IF EXISTS ${objects.triggerFunction}()`);
   await db.query(`DROP FUNCTION IF EXISTS ${objects.omittedFunction}()`);
