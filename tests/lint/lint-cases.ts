@@ -235,7 +235,12 @@ export const ruleCases: RuleCase[] = [
         'post-deploy',
       ),
     ],
-    safe: [post('ALTER TABLE users ALTER COLUMN email DROP NOT NULL;')],
+    safe: [
+      post('ALTER TABLE users ALTER COLUMN email DROP NOT NULL;'),
+      pre(
+        "ALTER TABLE users ADD COLUMN nickname text NOT NULL DEFAULT '';\nALTER TABLE users ALTER COLUMN nickname DROP NOT NULL;",
+      ),
+    ],
   },
   {
     rule: 'change-default',

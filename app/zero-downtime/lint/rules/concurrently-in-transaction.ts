@@ -17,8 +17,8 @@ export const concurrentlyInTransaction: Rule = {
           'rejects it with "cannot run inside a transaction block" and the migration fails.',
         [
           '-- Run it on its own, in autocommit: in a .sql migration remove BEGIN/COMMIT around it',
-          '-- (the runner then runs the file statement by statement); in a .ts migration mark the',
-          '-- migration non-transactional and send this statement in its own query:',
+          '-- (the runner then runs the file statement by statement); in a .ts migration add',
+          '-- `export const transaction = false;` and send this statement in a query of its own:',
           `${statement.text};`,
         ].join('\n'),
       ),

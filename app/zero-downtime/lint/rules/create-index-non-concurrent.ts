@@ -25,8 +25,9 @@ export const createIndexNonConcurrent: Rule = {
           'large table while version N is serving traffic.',
         [
           '-- Builds without blocking writes. CONCURRENTLY cannot run inside a transaction: the',
-          '-- runner runs a .sql file that contains it statement by statement. A failed build',
-          `-- leaves an INVALID index: ${dropIndexConcurrentlySql(name)} then retry.`,
+          '-- runner runs a .sql file containing it statement by statement; a .ts migration',
+          '-- needs `export const transaction = false;`. A failed build leaves an INVALID index:',
+          `-- ${dropIndexConcurrentlySql(name)} then retry.`,
           createIndexConcurrentlySql(index),
         ].join('\n'),
       ),

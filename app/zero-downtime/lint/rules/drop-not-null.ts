@@ -7,7 +7,12 @@ export const dropNotNull: Rule = {
   summary: 'DROP NOT NULL in pre-deploy lets N+1 write NULLs that version N does not expect.',
   check(statement, migration) {
     if (migration.phase !== 'pre') return [];
-    return commandsOfType(statement, migration, 'AT_DropNotNull').map(({ relation, command }) => {
+    const dropped = commandsOfType(statement, migration, 'AT_DropNotNull').filter(
+      // Version N does not know a column added by this same migration.
+      ({ relation, command }) =>
+        !migration.isNewColumn(relation, command.name ?? '', statement.index),
+    );
+    return dropped.map(({ relation, command }) => {
       const table = tableText(relation);
       const col = quoteName(command.name ?? '<column>');
       return hit(
