@@ -1,0 +1,138 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { Client } from 'pg';
+import { createLogger, type Logger } from '../../app/logger';
+import { spawnTs, projectRoot } from '../support/process';
+
+/** Helpers shared by the runner tests: migration folders, child runners, quick queries. */
+
+export const fixturesRoot = path.join(projectRoot, 'tests', 'fixtures', 'migrations');
+
+export const silentLogger: Logger = createLogger({ env: 'test', logLevel: 'silent' });
+
+/** A logger whose lines the test can read. */
+export function recordingLogger(): { logger: Logger; lines: string[] } {
+  const lines: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      lines.push(chunk.toString());
+      done();
+    },
+  });
+  return { logger: createLogger({ env: 'test', logLevel: 'debug' }, stream), lines };
+}
+
+export interface MigrationsFolder {
+  dir: string;
+  write(relative: string, content: string): string;
+  remove(): void;
+}
+
+/** A temporary migrations folder, optionally starting as a copy of a fixture set. */
+export function migrationsFolder(fixture?: string): MigrationsFolder {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zdm-migrations-'));
+  fs.mkdirSync(path.join(dir, 'pre-deploy'));
+  fs.mkdirSync(path.join(dir, 'post-deploy'));
+  if (fixture) fs.cpSync(path.join(fixturesRoot, fixture), dir, { recursive: true });
+  return {
+    dir,
+    write(relative, content) {
+      const file = path.join(dir, relative);
+      fs.writeFileSync(file, content);
+      return file;
+    },
+    remove: () => fs.rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+export async function query<T extends object = Record<string, unknown>>(
+  url: string,
+  sql: string,
+  params: unknown[] = [],
+): Promise<T[]> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query(sql, params)).rows as T[];
+  } finally {
+    await client.end();
+  }
+}
+
+export async function appliedNames(url: string): Promise<string[]> {
+  const exists = await query<{ found: boolean }>(
+    url,
+    "SELECT to_regclass('zdm_migrations') IS NOT NULL AS found",
+  );
+  if (!exists[0].found) return [];
+  return (await query<{ name: string }>(url, 'SELECT name FROM zdm_migrations ORDER BY name')).map(
+    (row) => row.name,
+  );
+}
+
+export async function columnsOf(url: string, table: string): Promise<string[]> {
+  const rows = await query<{ column_name: string }>(
+    url,
+    `SELECT column_name FROM information_schema.columns
+      WHERE table_schema = 'public' AND table_name = $1 ORDER BY ordinal_position`,
+    [table],
+  );
+  return rows.map((row) => row.column_name);
+}
+
+export async function invalidIndexes(url: string): Promise<string[]> {
+  const rows = await query<{ name: string }>(
+    url,
+    'SELECT indexrelid::regclass::text AS name FROM pg_index WHERE NOT indisvalid',
+  );
+  return rows.map((row) => row.name);
+}
+
+export interface CliResult {
+  code: number | null;
+  output: string;
+}
+
+/** `tsx scripts/migrate.ts ...` in a child process, against the given database. */
+export function startMigrate(
+  args: string[],
+  databaseUrl: string,
+  env: Record<string, string> = {},
+) {
+  return spawnTs('scripts/migrate.ts', args, {
+    DATABASE_URL: databaseUrl,
+    NODE_ENV: 'test',
+    ...env,
+  });
+}
+
+export async function runMigrate(
+  args: string[],
+  databaseUrl: string,
+  env: Record<string, string> = {},
+): Promise<CliResult> {
+  const child = startMigrate(args, databaseUrl, env);
+  const code = await child.exited;
+  return { code, output: child.output() };
+}
+
+/** A session holding a lock on `table` inside an open transaction, until `release()`. */
+export async function holdTableLock(
+  url: string,
+  table: string,
+): Promise<{ pid: number; release(): Promise<void> }> {
+  const client = new Client({ connectionString: url, application_name: 'test-blocker' });
+  await client.connect();
+  const [{ pid }] = (await client.query('SELECT pg_backend_pid() AS pid')).rows;
+  await client.query('BEGIN');
+  await client.query(`SELECT count(*) FROM ${table}`);
+  return {
+    pid,
+    release: async () => {
+      await client.query('ROLLBACK').catch(() => undefined);
+      await client.end();
+    },
+  };
+}
