@@ -22,6 +22,7 @@ import {
   suppressionProblems,
   type Suppression,
 } from './suppressions';
+import { squawkFindings } from './squawk';
 import type { Finding, Phase } from './types';
 
 export interface SqlLintOptions {
@@ -32,6 +33,8 @@ export interface SqlLintOptions {
    * contains a statement that cannot run in one (CONCURRENTLY, VACUUM) or its own BEGIN/COMMIT.
    */
   transactional?: boolean;
+  /** Merge squawk's findings that our rules do not cover (default: yes, when installed). */
+  squawk?: boolean;
 }
 
 export interface CapturedStatement {
@@ -97,19 +100,17 @@ export async function lintSql(sql: string, options: SqlLintOptions): Promise<Fin
     const line = sql.split('\n')[error.line - 1]?.trim() ?? '';
     return [parseErrorFinding(options.file, error, line)];
   }
+  const transactional = options.transactional ?? runsInOneTransaction(statements);
   const migration = buildMigration(
     statements.map((statement) => ({ statement, line: statement.line })),
-    {
-      file: options.file,
-      phase: options.phase,
-      transactional: options.transactional ?? runsInOneTransaction(statements),
-    },
+    { file: options.file, phase: options.phase, transactional },
   );
-  return applySuppressions(
-    runRules(migration),
-    parseSqlSuppressions(sql, statements),
-    options.file,
-  );
+  const second =
+    options.squawk === false
+      ? []
+      : await squawkFindings(sql, { file: options.file, statements, transactional });
+  const suppressions = parseSqlSuppressions(sql, statements);
+  return applySuppressions([...runRules(migration), ...second], suppressions, options.file);
 }
 
 /**

@@ -9,6 +9,7 @@
 import { splitSqlStatementsSync, type SqlStatement } from '../sql/split';
 import { lineIndex, scanTrivia } from '../sql/trivia';
 import { ruleIds } from './rules';
+import { squawkRulePrefix } from './squawk';
 import type { Finding } from './types';
 
 export interface Suppression {
@@ -23,6 +24,15 @@ export interface Suppression {
 
 const marker = 'zdm-ignore';
 
+/** The colon before the reason; the one in a `squawk:<rule>` id is part of the id. */
+function reasonSeparator(text: string): number {
+  for (let at = text.indexOf(':'); at !== -1; at = text.indexOf(':', at + 1)) {
+    const before = text.slice(0, at);
+    if (!/(^|[\s,])squawk$/.test(before)) return at;
+  }
+  return -1;
+}
+
 function parseDirective(
   comment: string,
   line: number,
@@ -34,7 +44,7 @@ function parseDirective(
     .trim();
   if (!body.startsWith(`${marker} `) && body !== marker) return [];
   const rest = body.slice(marker.length).trim();
-  const colon = rest.indexOf(':');
+  const colon = reasonSeparator(rest);
   const head = colon === -1 ? (rest.split(/\s+/)[0] ?? '') : rest.slice(0, colon);
   const reason = colon === -1 ? '' : rest.slice(colon + 1).trim();
   return head
@@ -69,8 +79,15 @@ export function parseSqlSuppressions(sql: string, statements: SqlStatement[]): S
   return found;
 }
 
+function isKnownRule(rule: string): boolean {
+  return (
+    ruleIds.has(rule) ||
+    (rule.startsWith(squawkRulePrefix) && rule.length > squawkRulePrefix.length)
+  );
+}
+
 export function isValid(suppression: Suppression): boolean {
-  return ruleIds.has(suppression.rule) && suppression.reason.length > 0;
+  return isKnownRule(suppression.rule) && suppression.reason.length > 0;
 }
 
 export function suppressionProblems(suppressions: Suppression[], file: string): Finding[] {
@@ -81,7 +98,7 @@ export function suppressionProblems(suppressions: Suppression[], file: string): 
       line: suppression.line,
       statement: suppression.comment,
     };
-    if (!ruleIds.has(suppression.rule)) {
+    if (!isKnownRule(suppression.rule)) {
       return [
         {
           ...base,
