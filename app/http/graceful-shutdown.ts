@@ -1,4 +1,5 @@
-import type { Server } from 'node:http';
+import net from 'node:net';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Logger } from '../logger';
 import type { Lifecycle } from './lifecycle';
@@ -11,56 +12,106 @@ export interface ShutdownTimings {
 }
 
 /**
- * Tracks the server's sockets so shutdown can close the idle ones and let busy ones finish
- * their current response (sent with `Connection: close`) before they are closed.
+ * A keep-alive socket that has not been told `Connection: close` is closed only once it has
+ * been quiet this long, and never less than this floor (the drain delay is 0 in development).
+ */
+const QUIET_FLOOR_MS = 1_000;
+const SWEEP_EVERY_MS = 25;
+
+interface SocketState {
+  inFlight: number;
+  /** When the last response on this socket finished (or the socket opened). */
+  quietSince: number;
+  /** `socket.bytesRead` when it went quiet: more bytes mean a request is arriving. */
+  bytesReadWhenQuiet: number;
+}
+
+/**
+ * Tracks the server's sockets so shutdown never closes one under a client that is about to
+ * use it. The race it avoids: an idle keep-alive socket closed just as the client sends its
+ * next request on it, which the client sees as ECONNRESET (what http-terminator and Node's own
+ * `server.close()` do to idle sockets). Instead:
+ * - while shutting down every response carries `Connection: close` (see app.ts), so a socket
+ *   that serves one more request is closed by Node right after it, with the client told;
+ * - a socket that was never told is closed only after it has been quiet (no request in flight,
+ *   no byte of a new request received) for the whole quiet window;
+ * - whatever is left at the hard deadline is destroyed.
  */
 export class ConnectionTracker {
-  private readonly active = new Map<Socket, number>();
+  private readonly sockets = new Map<Socket, SocketState>();
 
-  constructor(server: Server) {
-    server.on('connection', (socket: Socket) => {
-      this.active.set(socket, 0);
-      socket.once('close', () => this.active.delete(socket));
-    });
-    server.on('request', (req, res) => {
-      const socket = req.socket;
-      this.active.set(socket, (this.active.get(socket) ?? 0) + 1);
-      res.once('close', () => {
-        const left = (this.active.get(socket) ?? 1) - 1;
-        if (!this.active.has(socket)) return;
-        this.active.set(socket, left);
-        if (left === 0 && this.closing) socket.end();
-      });
-    });
+  constructor(
+    server: Server,
+    private readonly now: () => number = Date.now,
+  ) {
+    server.on('connection', (socket: Socket) => this.track(socket));
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => this.onRequest(req, res));
   }
-
-  private closing = false;
 
   get size(): number {
-    return this.active.size;
+    return this.sockets.size;
   }
 
-  /** Ends idle sockets now and busy ones as soon as their response is sent. */
-  closeIdle(): void {
-    this.closing = true;
-    for (const [socket, inFlight] of this.active) if (inFlight === 0) socket.end();
+  describe(): string {
+    let busy = 0;
+    for (const state of this.sockets.values()) if (state.inFlight > 0) busy++;
+    return `${this.sockets.size} connection(s), ${busy} with a request in flight`;
+  }
+
+  /**
+   * Closes sockets as they become safe to close; resolves true once none is left, false when
+   * the deadline passed first.
+   */
+  async closeWhenQuiet(options: { quietMs: number; deadlineMs: number }): Promise<boolean> {
+    const until = this.now() + options.deadlineMs;
+    for (;;) {
+      this.closeQuietSockets(options.quietMs);
+      if (this.sockets.size === 0) return true;
+      if (this.now() >= until) return false;
+      await sleep(SWEEP_EVERY_MS);
+    }
   }
 
   destroyAll(): void {
-    for (const socket of this.active.keys()) socket.destroy();
+    for (const socket of this.sockets.keys()) socket.destroy();
   }
 
-  async waitUntilEmpty(deadlineMs: number): Promise<boolean> {
-    const until = Date.now() + deadlineMs;
-    while (this.active.size > 0 && Date.now() < until) await sleep(25);
-    return this.active.size === 0;
+  private track(socket: Socket): void {
+    this.sockets.set(socket, { inFlight: 0, quietSince: this.now(), bytesReadWhenQuiet: 0 });
+    socket.once('close', () => this.sockets.delete(socket));
+  }
+
+  private onRequest(req: IncomingMessage, res: ServerResponse): void {
+    const state = this.sockets.get(req.socket);
+    if (!state) return;
+    state.inFlight++;
+    res.once('close', () => {
+      state.inFlight--;
+      state.quietSince = this.now();
+      state.bytesReadWhenQuiet = req.socket.bytesRead;
+    });
+  }
+
+  private closeQuietSockets(quietMs: number): void {
+    const now = this.now();
+    for (const [socket, state] of this.sockets) {
+      if (state.inFlight > 0) continue;
+      if (socket.bytesRead !== state.bytesReadWhenQuiet) {
+        // A request is arriving: its response will carry Connection: close.
+        state.bytesReadWhenQuiet = socket.bytesRead;
+        state.quietSince = now;
+        continue;
+      }
+      if (now - state.quietSince >= quietMs) socket.destroy();
+    }
   }
 }
 
 /**
- * Order on SIGTERM: readiness fails at once; after the drain delay stop accepting; close idle
- * sockets, let in-flight requests finish with `Connection: close` until the deadline; then the
- * caller closes the database pool and exits.
+ * Order on SIGTERM: readiness fails at once and requests are still served (each with
+ * `Connection: close`); after the drain delay the server stops accepting; sockets close as
+ * they become safe to close (see ConnectionTracker); in-flight requests finish before the hard
+ * deadline. The caller then closes the database pool and exits.
  */
 export async function drainServer(
   server: Server,
@@ -73,17 +124,28 @@ export async function drainServer(
   logger.info(`shutdown: readiness now fails; draining for ${timings.drainDelayMs} ms`);
   await sleep(timings.drainDelayMs);
 
-  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-  tracker.closeIdle();
-  logger.info(`shutdown: stopped accepting; ${tracker.size} connection(s) finishing`);
-  const finished = await tracker.waitUntilEmpty(timings.timeoutMs);
+  const closed = stopAccepting(server);
+  logger.info(`shutdown: stopped accepting; ${tracker.describe()}`);
+  const quietMs = Math.max(timings.drainDelayMs, QUIET_FLOOR_MS);
+  const finished = await tracker.closeWhenQuiet({ quietMs, deadlineMs: timings.timeoutMs });
   if (!finished) {
     logger.warn(
-      `shutdown: deadline of ${timings.timeoutMs} ms passed; closing ${tracker.size} connection(s)`,
+      `shutdown: deadline of ${timings.timeoutMs} ms passed; closing ${tracker.describe()}`,
     );
     tracker.destroyAll();
   }
   await closed;
+}
+
+/**
+ * `http.Server#close` also destroys every idle keep-alive socket at once (Node 19+), which is
+ * exactly the race above; `net.Server#close` only stops accepting. In a PM2 cluster worker it
+ * also tells the primary to stop handing this worker new connections.
+ */
+function stopAccepting(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    net.Server.prototype.close.call(server, () => resolve());
+  });
 }
 
 function sleep(ms: number): Promise<void> {
