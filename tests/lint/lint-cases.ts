@@ -119,10 +119,15 @@ export const ruleCases: RuleCase[] = [
       error(
         pre('ALTER TABLE users ADD COLUMN token uuid DEFAULT gen_random_uuid();'),
         'rewrites the whole of users',
+        'gen_random_uuid() gives each row its own value',
         'ALTER TABLE users ALTER COLUMN token SET DEFAULT gen_random_uuid()',
         '--set "token = gen_random_uuid()"',
       ),
       error(post('ALTER TABLE users ADD COLUMN luck float8 DEFAULT random();'), 'random()'),
+      error(
+        pre('ALTER TABLE users ADD COLUMN code text DEFAULT make_code();'),
+        'cannot prove make_code() is not volatile',
+      ),
       error(
         pre('ALTER TABLE users ADD COLUMN seen_at timestamptz DEFAULT clock_timestamp();'),
         'clock_timestamp()',

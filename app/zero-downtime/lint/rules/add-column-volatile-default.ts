@@ -3,7 +3,7 @@ import { quoteName, sqlText, tableText, typeText } from '../ast';
 import { backfillCommand, setNotNullRecipe } from '../recipes';
 import { columnsAddedToExistingTable, hasConstraint, type AddedColumn } from './alter-table';
 import { hit, type Rule, type RuleHit } from './rule';
-import { volatileCalls, volatilityOf } from './volatility';
+import { knownVolatileFunctions, volatileCalls, volatilityOf } from './volatility';
 
 function defaultOf(added: AddedColumn): Constraint | undefined {
   return added.constraints.find((constraint) => constraint.contype === 'CONSTR_DEFAULT');
@@ -39,9 +39,10 @@ function stableHit(added: AddedColumn, expression: string): RuleHit {
 function volatileHit(added: AddedColumn, expression: string, raw: unknown): RuleHit {
   const table = tableText(added.relation);
   const calls = volatileCalls(raw);
-  const reason = calls.length
-    ? `${calls.join(', ')} may give each row its own value`
-    : 'the linter cannot prove it is a constant';
+  const known = calls.filter((call) => knownVolatileFunctions.has(call.slice(0, -2)));
+  const reason = known.length
+    ? `${known.join(', ')} gives each row its own value`
+    : `the linter cannot prove ${calls.join(', ') || 'it'} is not volatile`;
   return hit(
     'error',
     `DEFAULT ${expression} is not a constant (${reason}): PostgreSQL computes it for every ` +
