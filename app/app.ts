@@ -31,8 +31,9 @@ export function createApp({
   app.use(requestId());
   app.use(requestLog(logger));
   app.use(closeConnectionsWhileStopping(lifecycle));
-  app.use(helmet());
+  // Probes come from load balancers and orchestrators, many per second: no browser headers.
   app.use('/health', healthRouter({ sequelize, lifecycle, version: config.version }));
+  app.use(helmet());
   app.use(express.json({ limit: config.bodyLimit }));
 
   registerRoutes(app);

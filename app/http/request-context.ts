@@ -28,8 +28,10 @@ export function requestLog(logger: Logger) {
     const log = (): void => {
       if (logged) return;
       logged = true;
-      const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
       const level = res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'http';
+      // Winston formats a line before its transports filter by level: skip that work here.
+      if (!logger.isLevelEnabled(level)) return;
+      const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
       logger.log(level, `${req.method} ${req.originalUrl} ${res.statusCode}`, {
         requestId: req.id,
         method: req.method,

@@ -51,7 +51,7 @@ describe('error responses share one JSON shape with the request id', () => {
   });
 
   it('sends security headers and no x-powered-by', async () => {
-    const res = await request(t.app).get('/health/live').expect(200);
+    const res = await request(t.app).get('/users').expect(200);
     expect(res.headers['x-powered-by']).toBeUndefined();
     expect(res.headers['x-content-type-options']).toBe('nosniff');
   });
