@@ -1,10 +1,13 @@
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { Client } from 'pg';
 import { createLogger, type Logger } from '../../app/logger';
-import { spawnTs, projectRoot } from '../support/process';
+import { projectRoot } from '../support/process';
+
+const tsxBin = path.join(projectRoot, 'node_modules', '.bin', 'tsx');
 
 /** Helpers shared by the runner tests: migration folders, child runners, quick queries. */
 
@@ -95,17 +98,34 @@ export interface CliResult {
   output: string;
 }
 
+export interface MigrateProcess {
+  exited: Promise<number | null>;
+  output(): string;
+  /** SIGKILL to the whole process group: tsx runs the script in a child process of its own. */
+  kill(): void;
+}
+
 /** `tsx scripts/migrate.ts ...` in a child process, against the given database. */
 export function startMigrate(
   args: string[],
   databaseUrl: string,
   env: Record<string, string> = {},
-) {
-  return spawnTs('scripts/migrate.ts', args, {
-    DATABASE_URL: databaseUrl,
-    NODE_ENV: 'test',
-    ...env,
+): MigrateProcess {
+  const child = spawn(tsxBin, ['scripts/migrate.ts', ...args], {
+    cwd: projectRoot,
+    env: { ...process.env, DATABASE_URL: databaseUrl, NODE_ENV: 'test', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
   });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
+  return {
+    exited,
+    output: () => output,
+    kill: () => process.kill(-(child.pid as number), 'SIGKILL'),
+  };
 }
 
 export async function runMigrate(

@@ -51,7 +51,7 @@ export class BlockerMonitor {
 
   private async blockersOf(pid: number): Promise<BlockingSession[]> {
     const { rows } = await this.client.query(
-      `SELECT pid, state, application_name, client_addr::text AS client_addr,
+      `SELECT pid, state, application_name, host(client_addr) AS client_addr,
               (extract(epoch FROM now() - coalesce(xact_start, query_start)) * 1000)::bigint
                 AS running_ms,
               left(query, 300) AS query

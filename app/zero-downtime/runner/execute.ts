@@ -185,9 +185,10 @@ function failureError(
   };
   if (isLockTimeout(failure.error)) {
     const first = failure.blockers[0];
+    const rerun = `\`npm run migrate:${file.phase}\``;
     const advice = first
-      ? `End that session (SELECT pg_terminate_backend(${first.pid});) or wait for it to finish, then rerun.`
-      : 'Find long transactions in pg_stat_activity, end or wait for them, then rerun.';
+      ? `End that session (SELECT pg_terminate_backend(${first.pid});) or wait for it to finish, then rerun ${rerun}.`
+      : `Find long transactions in pg_stat_activity, end or wait for them, then rerun ${rerun}.`;
     return new MigrationRunnerError(
       'MIGRATION_LOCK_TIMEOUT',
       `Migration ${file.name} (${file.phase}-deploy) gave up after ${attempts} attempt(s)${where(file, failure)}: ` +

@@ -9,8 +9,9 @@ import type { Logger } from '../../logger';
  */
 
 // Two 32-bit keys: 'zdm' and a lock number. pg_locks shows them as classid / objid.
-const LOCK_CLASS = 0x7a646d;
-const LOCK_ID = 1;
+export const RUNNER_LOCK_KEY = { classId: 0x7a646d, objectId: 1 } as const;
+const LOCK_CLASS = RUNNER_LOCK_KEY.classId;
+const LOCK_ID = RUNNER_LOCK_KEY.objectId;
 const POLL_MS = 250;
 const REPORT_EVERY_MS = 10_000;
 
@@ -49,7 +50,7 @@ async function tryLock(client: Client): Promise<boolean> {
 
 export async function findLockHolder(client: Client): Promise<LockHolder | undefined> {
   const { rows } = await client.query(
-    `SELECT a.pid, a.application_name, a.client_addr::text AS client_addr, a.usename,
+    `SELECT a.pid, a.application_name, host(a.client_addr) AS client_addr, a.usename,
             a.backend_start, a.state
        FROM pg_locks l
        JOIN pg_stat_activity a ON a.pid = l.pid
