@@ -1,4 +1,5 @@
-import { lintSql, loadSqlParserForTests, parseSuppressions } from './suppression-helpers';
+import { lintSql, parseSuppressions } from '../../app/zero-downtime/lint';
+import { loadSqlParser } from '../../app/zero-downtime/sql/split';
 
 const lint = (sql: string) => lintSql(sql, { file: 'm.sql', phase: 'pre' });
 
@@ -71,7 +72,7 @@ describe('zdm-ignore suppressions', () => {
   });
 
   it('parses SQL suppressions with the line of the statement they apply to', async () => {
-    await loadSqlParserForTests();
+    await loadSqlParser();
     const sql =
       'SELECT 1;\n\n-- zdm-ignore drop-table: gone in 41\n/* more */\nDROP TABLE sessions;';
     expect(parseSuppressions(sql, 'sql')).toMatchObject([
