@@ -314,9 +314,8 @@ class BatchLoop {
       if (!(await this.waitForReplicas())) return 'stopped';
       const outcome = await this.batchWithRetries();
       if (!outcome) return 'stopped';
-      if (outcome.selected === 0) return 'finished';
-      this.advance(outcome);
-      if (outcome.selected < this.batchSize) return 'finished';
+      if (outcome.recorded) this.advance(outcome);
+      if (outcome.final) return 'finished';
       this.adapt(outcome);
       if (this.run.options.pauseMs > 0 && !(await pause(this.run.options.pauseMs, this.run.signal)))
         return 'stopped';

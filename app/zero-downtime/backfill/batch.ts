@@ -1,7 +1,13 @@
 import type { Queryable } from './catalog';
 import { recordBatch } from './checkpoint';
 import { BackfillError } from './errors';
-import { batchStatement, boundParams, type BackfillTarget, type KeyValues } from './statements';
+import {
+  batchEndStatement,
+  batchUpdateStatement,
+  boundParams,
+  type BackfillTarget,
+  type KeyValues,
+} from './statements';
 
 /**
  * One batch: its own short transaction with `SET LOCAL` timeouts, the keyset update and the
@@ -20,32 +26,52 @@ export interface BatchRequest {
 }
 
 export interface BatchOutcome {
-  selected: number;
   updated: number;
-  lastKey: KeyValues | null;
+  /** The batch's end key, now the checkpoint's last key. */
+  lastKey: KeyValues;
+  /** Whether this batch reached the upper bound: nothing is left after it. */
+  final: boolean;
+  /** Whether the batch was recorded (an empty last batch is not). */
+  recorded: boolean;
   durationMs: number;
 }
 
 export async function runBatch(db: Queryable, request: BatchRequest): Promise<BatchOutcome> {
   const started = performance.now();
-  await db.query('BEGIN');
+  const { target, lastKey, upperKey } = request;
+  // Whole numbers validated by the options: safe to inline, and it saves a round trip.
+  await db.query(
+    `BEGIN; SET LOCAL lock_timeout = '${request.lockTimeoutMs}ms'; ` +
+      `SET LOCAL statement_timeout = '${request.statementTimeoutMs}ms'`,
+  );
   try {
-    await db.query(
-      "SELECT set_config('lock_timeout', $1, true), set_config('statement_timeout', $2, true)",
-      [`${request.lockTimeoutMs}ms`, `${request.statementTimeoutMs}ms`],
-    );
-    const { rows } = await db.query<{ updated: number; selected: number; last_key: string[] }>(
-      batchStatement(request.target, request.lastKey !== null),
-      [...boundParams(request.lastKey, request.upperKey), request.batchSize],
-    );
-    const { updated, selected, last_key: lastKey } = rows[0];
-    if (selected > 0) await advanceCheckpoint(db, request, { lastKey, rows: updated });
+    const end = await db.query<{ key: KeyValues }>(batchEndStatement(target, lastKey !== null), [
+      ...boundParams(lastKey, upperKey),
+      request.batchSize - 1,
+    ]);
+    const final = end.rows.length === 0;
+    const batchEnd = end.rows[0]?.key ?? upperKey;
+    const empty = final && lastKey !== null && sameKey(lastKey, upperKey);
+    const updated = empty
+      ? 0
+      : ((
+          await db.query(
+            batchUpdateStatement(target, lastKey !== null),
+            boundParams(lastKey, batchEnd),
+          )
+        ).rowCount ?? 0);
+    const recorded = !final || updated > 0;
+    if (recorded) await advanceCheckpoint(db, request, { lastKey: batchEnd, rows: updated });
     await db.query('COMMIT');
-    return { selected, updated, lastKey, durationMs: performance.now() - started };
+    return { updated, lastKey: batchEnd, final, recorded, durationMs: performance.now() - started };
   } catch (error) {
     await db.query('ROLLBACK').catch(() => undefined);
     throw error;
   }
+}
+
+function sameKey(a: KeyValues, b: KeyValues): boolean {
+  return a.length === b.length && a.every((value, index) => value === b[index]);
 }
 
 async function advanceCheckpoint(

@@ -1,6 +1,7 @@
 import type { Queryable } from './catalog';
 import {
-  batchStatement,
+  batchEndStatement,
+  batchUpdateStatement,
   boundParams,
   remainingRowsQuery,
   type BackfillTarget,
@@ -102,7 +103,7 @@ export async function buildPlan(
     countedRows,
     batchSize,
     batches: Math.ceil((countedRows ?? estimatedRows) / batchSize),
-    statement: batchStatement(target, lastKey !== null),
+    statement: `${batchEndStatement(target, lastKey !== null)};\n${batchUpdateStatement(target, lastKey !== null)};`,
   };
 }
 

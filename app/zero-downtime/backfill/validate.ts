@@ -1,7 +1,7 @@
 import { loadModule, parseSync } from 'libpg-query';
 import type { ColumnInfo, Queryable, TableRef } from './catalog';
 import { BackfillError } from './errors';
-import { batchStatement, type BackfillTarget } from './statements';
+import { batchEndStatement, batchUpdateStatement, type BackfillTarget } from './statements';
 
 /**
  * Bad input is refused before anything is written. Three layers: PostgreSQL's parser checks the
@@ -90,12 +90,29 @@ export async function trialRun(
   try {
     await db.query("SELECT set_config('statement_timeout', '30s', true)");
     if (target.where) await runTrial(db, 'where', whereTrial(target));
-    // On an empty table the statement is still planned, which catches every static error.
-    const upper = upperKey ?? target.keys.map(() => null);
-    await runTrial(db, 'set', batchStatement(target, false), [...upper, TRIAL_ROWS]);
+    await runTrial(
+      db,
+      'set',
+      batchUpdateStatement(target, false),
+      await trialEnd(db, target, upperKey),
+    );
   } finally {
     await db.query('ROLLBACK');
   }
+}
+
+/** The end key of a first batch of TRIAL_ROWS keys; NULLs on an empty table (still planned). */
+async function trialEnd(
+  db: Queryable,
+  target: BackfillTarget,
+  upperKey: string[] | null,
+): Promise<(string | null)[]> {
+  if (!upperKey) return target.keys.map(() => null);
+  const { rows } = await db.query<{ key: string[] }>(batchEndStatement(target, false), [
+    ...upperKey,
+    TRIAL_ROWS - 1,
+  ]);
+  return rows[0]?.key ?? upperKey;
 }
 
 function whereTrial(target: BackfillTarget): string {
