@@ -359,3 +359,33 @@ describe('phase rules', () => {
     );
   });
 });
+
+describe('guards for .ts migrations', () => {
+  it('a COMMIT sent inside the runner transaction is refused and everything is rolled back', async () => {
+    folder = migrationsFolder();
+    folder.write(
+      'pre-deploy/20260101000000-commits.ts',
+      `export async function up({ query }) {
+        await query('CREATE TABLE early (id int)');
+        await query('COMMIT');
+      }`,
+    );
+    const error = await failureOf(migrate());
+    expect(error.code).toBe('MIGRATION_INVALID');
+    expect(error.message).toContain('would commit or abandon it halfway');
+    expect(await query(db.url, "SELECT to_regclass('early') AS t")).toEqual([{ t: null }]);
+  });
+
+  it('sequelize.transaction() inside a migration is refused with the reason', async () => {
+    folder = migrationsFolder();
+    folder.write(
+      'pre-deploy/20260101000000-own-transaction.ts',
+      `export async function up({ sequelize }) {
+        await sequelize.transaction(async () => undefined);
+      }`,
+    );
+    const error = await failureOf(migrate());
+    expect(error.message).toContain('called sequelize.transaction()');
+    expect(await appliedNames(db.url)).toEqual([]);
+  });
+});

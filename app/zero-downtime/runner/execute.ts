@@ -101,7 +101,11 @@ async function attemptMigration(
       const failed = databaseErrorOf(error) ? session.current : undefined;
       if (session.inTransaction) await session.rollback().catch(() => undefined);
       const blockers = await options.monitor.stop();
-      if (!plan.transactional) await cleanUpInvalidIndexes(session, invalidBefore, options.logger);
+      if (!plan.transactional) {
+        // The migration may have opened a transaction of its own (toolkit helpers do).
+        await session.internal('ROLLBACK').catch(() => undefined);
+        await cleanUpInvalidIndexes(session, invalidBefore, options.logger);
+      }
       return { error, statement: failed?.text, line: failed?.line, blockers };
     }
   } finally {

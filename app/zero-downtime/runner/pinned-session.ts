@@ -76,6 +76,15 @@ export class PinnedSession {
     this.rawQuery = this.sequelize.query.bind(this.sequelize) as QueryFunction;
     this.sequelize.query = ((sql: unknown, queryOptions?: unknown) =>
       this.migrationQuery(sql, queryOptions)) as QueryFunction;
+    this.sequelize.transaction = (() => {
+      throw new MigrationRunnerError(
+        'MIGRATION_INVALID',
+        `Migration ${migrationName} called sequelize.transaction(): the runner already runs ` +
+          'each migration in one transaction on its one connection. Remove the call, or export ' +
+          '`const transaction = false` and group statements with the toolkit helpers.',
+        { migration: migrationName },
+      );
+    }) as unknown as Sequelize['transaction'];
   }
 
   static async open(options: SessionOptions): Promise<PinnedSession> {
@@ -158,6 +167,15 @@ export class PinnedSession {
     this.current = { text, line: this.nextLine };
     this.nextLine = undefined;
     const plan = planSql(text);
+    if (this.inTransaction && plan.controlsTransaction) {
+      throw new MigrationRunnerError(
+        'MIGRATION_INVALID',
+        `Migration ${this.options.migrationName} sent \`${text.trim()}\` inside the runner's ` +
+          'transaction, which would commit or abandon it halfway. Remove it, or export ' +
+          '`const transaction = false` to manage transactions yourself.',
+        { migration: this.options.migrationName, statement: text },
+      );
+    }
     if (!this.inTransaction) {
       for (const index of plan.concurrentIndexes) {
         await dropInvalidIndexNamed(this, index, this.options.logger);

@@ -20,12 +20,15 @@ export interface StatementPlan {
   /** VALIDATE CONSTRAINT scans the table without blocking writes: no statement_timeout. */
   validates: boolean;
   concurrentIndexes: IndexTarget[];
+  /** BEGIN / COMMIT / ROLLBACK / SAVEPOINT sent by the migration itself. */
+  controlsTransaction: boolean;
 }
 
 const NOTHING_SPECIAL: StatementPlan = {
   concurrent: false,
   validates: false,
   concurrentIndexes: [],
+  controlsTransaction: false,
 };
 
 type Fields = Record<string, unknown>;
@@ -55,6 +58,7 @@ export function planStatements(statements: SqlStatement[]): StatementPlan {
     concurrentIndexes: statements
       .map(concurrentIndexTarget)
       .filter((target): target is IndexTarget => target !== undefined),
+    controlsTransaction: statements.some((statement) => statement.kind === 'TransactionStmt'),
   };
 }
 
