@@ -52,7 +52,9 @@ export async function buildIndexes(session: ShadowSession, table: string): Promi
       index_renames: JSON.stringify(renames),
     }),
   );
-  return `${table}: ${renames.length} indexes and ${facts.constraints.length} constraints on ${rebuild.shadow}. Next: verify.`;
+  const built =
+    renames.length - (facts.primaryKey ? 1 : 0) + rebuild.state.definition.deferredIndexes.length;
+  return `${table}: ${built} secondary indexes and ${facts.constraints.length} constraints on ${rebuild.shadow}. Next: verify.`;
 }
 
 async function rebuildIndex(

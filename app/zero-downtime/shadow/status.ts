@@ -30,7 +30,7 @@ export async function status(session: ShadowSession, table: string): Promise<Sha
       (state.backfillUpperKey
         ? `, up to key (${state.backfillUpperKey.join(', ')}), last (${state.backfillLastKey?.join(', ') ?? '-'})`
         : ''),
-    `swapped: ${state.swapped ? 'yes (reverse triggers keep the old table in sync; swap-back is possible)' : 'no'}`,
+    `swapped: ${swappedText(state.swapped, state.done)}`,
   ];
   if (state.mirrorError) lines.push(`MIRROR ERROR: ${state.mirrorError}`);
   lines.push(next ? `next: npm run db:shadow -- ${state.table} ${next}` : 'finished');
@@ -69,4 +69,10 @@ async function planFor(session: ShadowSession, table: string): Promise<ShadowSta
     swapped: false,
     lines,
   };
+}
+
+function swappedText(swapped: boolean, done: string | null): string {
+  if (!swapped) return 'no';
+  if (done === 'cleanup') return 'yes; cleanup dropped the old table';
+  return 'yes (reverse triggers keep the old table in sync; swap-back is possible)';
 }
