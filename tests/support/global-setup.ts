@@ -48,6 +48,9 @@ export default async function globalSetup(): Promise<void> {
  * pre-deploy migrations). Tests clone it as it is: it is neither migrated here nor dropped.
  */
 function useGivenTemplate(templateUrl: string): void {
+  (globalThis as { zdmTemplateGiven?: boolean }).zdmTemplateGiven = true;
+  // Consumed here: a jest run that a test starts (the generator's) migrates its own template.
+  delete process.env.ZDM_TEST_TEMPLATE_URL;
   const state: TestServerState = {
     serverUrl: databaseUrl(templateUrl, 'postgres'),
     templateDatabase: decodeURIComponent(new URL(templateUrl).pathname.slice(1)),

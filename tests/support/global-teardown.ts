@@ -5,7 +5,7 @@ import { readTestServerState } from './server';
 export default async function globalTeardown(): Promise<void> {
   const { serverUrl, templateDatabase } = readTestServerState();
   // A template given by the compat gate belongs to the gate, which drops it itself.
-  if (!process.env.ZDM_TEST_TEMPLATE_URL) {
+  if (!(globalThis as { zdmTemplateGiven?: boolean }).zdmTemplateGiven) {
     await adminQuery(serverUrl, `DROP DATABASE IF EXISTS ${templateDatabase} WITH (FORCE)`);
   }
   await (globalThis as { zdmEmbedded?: EmbeddedServer }).zdmEmbedded?.stop();

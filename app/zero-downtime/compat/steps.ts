@@ -69,7 +69,11 @@ export async function runSuite(
     ],
     {
       cwd: context.dir,
-      env: childEnvironment({ [TEMPLATE_ENV]: templateUrl }),
+      // TEST_DATABASE_URL: a jest run that a test starts itself uses the same server.
+      env: childEnvironment({
+        [TEMPLATE_ENV]: templateUrl,
+        TEST_DATABASE_URL: serverOf(templateUrl),
+      }),
       logFile: context.logFile,
       timeoutMs: context.timeoutMs,
     },
@@ -94,6 +98,12 @@ export async function runSuite(
     failures: suite.failures,
     logFile: context.logFile,
   };
+}
+
+function serverOf(databaseUrl: string): string {
+  const url = new URL(databaseUrl);
+  url.pathname = '/postgres';
+  return url.toString();
 }
 
 function suiteSummary(total: number, passed: number, failed: number, code: number | null): string {
