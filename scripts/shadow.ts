@@ -59,22 +59,17 @@ async function main(): Promise<number> {
   });
   await client.connect();
   try {
-    const lines = await runShadowStep(
-      { client, databaseUrl: database.url, log: (line) => logger.info(line) },
-      table,
-      step,
-      {
-        alter: values.alter,
-        sql: values.file === undefined ? undefined : fs.readFileSync(values.file, 'utf8'),
-        batchSize: number(values['batch-size']),
-        pauseMs: number(values.pause),
-        maxBatches: number(values['max-batches']),
-        out: values.out,
-        lockTimeoutMs: number(values['lock-timeout']),
-        retries: number(values.retries),
-        abandon: values.abandon,
-      },
-    );
+    const lines = await runShadowStep({ client, log: (line) => logger.info(line) }, table, step, {
+      alter: values.alter,
+      sql: values.file === undefined ? undefined : fs.readFileSync(values.file, 'utf8'),
+      batchSize: number(values['batch-size']),
+      pauseMs: number(values.pause),
+      maxBatches: number(values['max-batches']),
+      out: values.out,
+      lockTimeoutMs: number(values['lock-timeout']),
+      retries: number(values.retries),
+      abandon: values.abandon,
+    });
     console.log(lines.join('\n'));
     return 0;
   } catch (error) {

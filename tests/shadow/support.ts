@@ -27,7 +27,6 @@ export async function openShadowDatabase(): Promise<ShadowTestDatabase> {
   const logs: string[] = [];
   const session: ShadowSession = {
     client: await connect(),
-    databaseUrl: database.url,
     log: (message) => logs.push(message),
   };
   return {

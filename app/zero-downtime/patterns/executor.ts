@@ -1,4 +1,4 @@
-import type { ClientBase } from 'pg';
+import type { ClientBase, Pool } from 'pg';
 import type { Sequelize } from 'sequelize';
 import { PatternError } from './errors';
 
@@ -108,4 +108,13 @@ export async function inOneTransaction(db: SqlExecutor, statements: string[]): P
 
 export function note(db: SqlExecutor, message: string): void {
   db.log?.(message);
+}
+
+/**
+ * The backfill and compare modules take a pool; this one lends a single client and never
+ * closes it, so their work runs on the caller's own session.
+ */
+export function lendAsPool(client: ClientBase): Pool {
+  const lent = { query: client.query.bind(client), release: () => undefined };
+  return { connect: async () => lent } as unknown as Pool;
 }

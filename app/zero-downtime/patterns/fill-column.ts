@@ -1,6 +1,5 @@
-import type { ClientBase, Pool } from 'pg';
 import { backfill } from '../backfill';
-import { withSessionClient, type SqlExecutor } from './executor';
+import { lendAsPool, withSessionClient, type SqlExecutor } from './executor';
 
 export interface FillOptions {
   batchSize?: number;
@@ -28,13 +27,7 @@ export async function fillColumn(db: SqlExecutor, request: FillRequest): Promise
       batchSize: request.batchSize,
       pauseMs: request.pauseMs,
       maxLag: request.maxLag,
-      pool: poolOfOne(client),
+      pool: lendAsPool(client),
     }),
   );
-}
-
-/** The backfill takes a pool; this one lends the session's client and never closes it. */
-function poolOfOne(client: ClientBase): Pool {
-  const lent = { query: client.query.bind(client), release: () => undefined };
-  return { connect: async () => lent } as unknown as Pool;
 }

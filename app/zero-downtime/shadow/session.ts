@@ -2,10 +2,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ClientBase } from 'pg';
 import { ShadowError } from './errors';
 
-/** What every step runs with: its own session, the URL for the comparison, a log line sink. */
+/** What every step runs with: one session (a script's client or a migration's) and a log sink. */
 export interface ShadowSession {
   client: ClientBase;
-  databaseUrl: string;
   log(message: string): void;
 }
 

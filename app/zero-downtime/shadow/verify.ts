@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { compareTables } from '../compare';
+import { lendAsPool } from '../patterns/executor';
 import { ShadowError } from './errors';
 import { isDone, refuseMirrorError, requireDone, requireRebuild } from './rebuild';
 import { inTransaction, type ShadowSession } from './session';
@@ -29,7 +30,7 @@ export async function verifyCopy(
     target: rebuild.shadow,
     key: rebuild.state.keyColumns,
     columns: rebuild.state.columns,
-    databaseUrl: session.databaseUrl,
+    pool: lendAsPool(session.client),
     chunkSize: options.chunkSize,
     out: options.out,
   });
