@@ -5,6 +5,7 @@
  * Exit codes: 0 finished (or already finished, or dry run), 1 error, 130 stopped by Ctrl-C /
  * SIGTERM after finishing the batch in flight (run the same command to resume).
  */
+import { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../app/config';
 import { createLogger } from '../app/logger';
@@ -48,10 +49,18 @@ async function main(): Promise<number> {
     return 0;
   }
   const config = loadConfig();
-  const logger = createLogger({
-    env: config.env,
-    logLevel: config.logLevel === 'silent' ? 'info' : config.logLevel,
+  const reporter = createProgressReporter(process.stdout);
+  // Log lines clear the progress bar first instead of being appended to it.
+  const output = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      reporter.interrupt();
+      process.stdout.write(chunk, done);
+    },
   });
+  const logger = createLogger(
+    { env: config.env, logLevel: config.logLevel === 'silent' ? 'info' : config.logLevel },
+    output,
+  );
   const database = await openScriptDatabase(config, logger);
   const stop = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => {
@@ -60,7 +69,6 @@ async function main(): Promise<number> {
     stop.abort();
   };
   process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
-  const reporter = createProgressReporter(process.stdout);
   try {
     const result = await backfill({
       name: args.name ?? '',

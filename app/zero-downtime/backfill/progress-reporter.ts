@@ -6,6 +6,8 @@ import type { BackfillProgress } from './options';
  */
 export interface ProgressReporter {
   onProgress(progress: BackfillProgress): void;
+  /** Clears the bar so a log line can be written; the next progress event redraws it. */
+  interrupt(): void;
   done(): void;
 }
 
@@ -28,8 +30,15 @@ export function createProgressReporter(
         out.write(`${line(progress)}\n`);
       }
     },
+    interrupt() {
+      if (!drawn) return;
+      out.write('\r\x1b[K');
+      drawn = false;
+      last = 0;
+    },
     done() {
       if (drawn) out.write('\n');
+      drawn = false;
     },
   };
 }
