@@ -5,6 +5,7 @@
  */
 export { addColumn, type AddColumnOptions } from './add-column';
 export { addNotNull, type AddNotNullOptions } from './add-not-null';
+export { backfillColumn, type BackfillColumnOptions } from './backfill-column';
 export { addIndex, removeIndex, type AddIndexOptions, type RemoveIndexOptions } from './add-index';
 export { addForeignKey, type AddForeignKeyOptions } from './add-foreign-key';
 export { addCheck, type AddCheckOptions } from './add-check';
@@ -16,5 +17,6 @@ export { syncTriggerName, type SyncStep } from './column-sync';
 export { renameTable, type RenameTableOptions } from './rename-table';
 export { dropColumn, prepareDropColumn, type DropColumnOptions } from './drop-column';
 export { dropTable, type DropTableOptions } from './drop-table';
+export { rebuildTable, type RebuildTableOptions } from './rebuild-table';
 export { PatternError, isPatternError } from './errors';
 export { clientExecutor, type SqlExecutor, type Phase } from './executor';

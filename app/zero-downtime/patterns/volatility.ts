@@ -12,6 +12,11 @@ const knownPerRowDefaults =
 
 const functionCall = /([a-z_][a-z0-9_$]*)\s*\(/gi;
 
+/** The same check without a database, for generators: the well-known per-row functions. */
+export function isKnownPerRowDefault(expression: string): boolean {
+  return knownPerRowDefaults.test(expression);
+}
+
 export async function isPerRowDefault(db: SqlExecutor, expression: string): Promise<boolean> {
   if (knownPerRowDefaults.test(expression)) return true;
   const names = [...expression.matchAll(functionCall)].map((match) => match[1].toLowerCase());
