@@ -156,10 +156,11 @@ describe('deploy.yml', () => {
 
   it('installs, then runs the one deploy command that orders pre-deploy, rollout and post-deploy', () => {
     const install = indexOfStep(steps, runs(/^npm ci\b/), 'npm ci');
-    const deployStep = indexOfStep(steps, runs(/npm run deploy -- --target/), 'deploy');
+    const deployStep = indexOfStep(steps, runs(/npm run deploy -- /), 'deploy');
     expect(install).toBeLessThan(deployStep);
     expect(job.env?.DEPLOY_TARGET).toBe('${{ vars.DEPLOY_TARGET }}');
-    expect(steps[deployStep].run).toContain('--target "$DEPLOY_TARGET"');
+    expect(steps[deployStep].run).toContain('args=(--target "$DEPLOY_TARGET")');
+    expect(steps[deployStep].run).toContain('npm run deploy -- "${args[@]}"');
     expect(steps[deployStep].env?.DATABASE_URL).toBe('${{ secrets.DATABASE_URL }}');
   });
 
