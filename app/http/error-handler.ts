@@ -85,8 +85,19 @@ function fromBodyParser(error: BodyParserError): ApiError | undefined {
   }
 }
 
+/** SQLSTATE class 08 (connection exception), and a server shutting down or starting up. */
+const CONNECTION_SQLSTATE = /^(08...|57P0[123])$/;
+const CONNECTION_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT']);
+/** pg's errors for a connection lost in the middle of a query carry no code, only a message. */
+const LOST_CONNECTION = /^Connection terminated|is not queryable$/;
+
 /** Errors of a pool that cannot reach PostgreSQL (restart, failover, network). */
 function isConnectionFailure(error: unknown): boolean {
-  const code = (error as { original?: { code?: string }; code?: string })?.original?.code;
-  return code === '57P01' || code === '57P03' || code === 'ECONNREFUSED' || code === 'ECONNRESET';
+  const original = (error as { original?: { code?: string; message?: string } })?.original;
+  const code = original?.code ?? '';
+  return (
+    CONNECTION_SQLSTATE.test(code) ||
+    CONNECTION_ERRNO.has(code) ||
+    LOST_CONNECTION.test(original?.message ?? '')
+  );
 }
