@@ -195,9 +195,14 @@ test('an explicit NULL from either version reaches both columns, and an omitted 
   ).toEqual([{ amount: null, amount_dollars: null }]);
 });
 
-test('contract moves the default to the new column (converted); cleanup drops the old column and the trigger', async () => {
+test('contract keeps N working; cleanup moves the default to the new column (converted) and drops the old column and the trigger', async () => {
   const ctx = await db.executor('post');
   await changeColumnType(ctx, { ...change, step: 'contract' });
+  const straggler = await oldVersionModel.insert(oldVersion, 4321);
+  expect(await db.sql(`SELECT amount_dollars FROM orders WHERE id = $1`, [straggler])).toEqual([
+    { amount_dollars: '43.21' },
+  ]);
+  await changeColumnType(ctx, { ...change, step: 'cleanup' });
   const [column] = await db.sql(
     `SELECT pg_get_expr(d.adbin, d.adrelid) AS def FROM pg_attrdef d
        JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum
@@ -210,8 +215,6 @@ test('contract moves the default to the new column (converted); cleanup drops th
     )
   ).rows[0];
   expect(omitted.amount_dollars).toBe('0.00');
-
-  await changeColumnType(ctx, { ...change, step: 'cleanup' });
   await changeColumnType(ctx, { ...change, step: 'cleanup' });
   expect(await triggerInstalled()).toBe(false);
   const columns = await db.sql(

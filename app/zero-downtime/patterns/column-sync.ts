@@ -193,8 +193,8 @@ async function installTrigger(db: SqlExecutor, sync: ColumnSync) {
 }
 
 /**
- * Post-deploy of release N+1 (only N+1 serves): the new column takes over the old one's
- * default and NOT NULL; the old column becomes nullable so the next release may stop writing it.
+ * Post-deploy of release N+1 (only N+1 serves): the new column takes over the old one's NOT
+ * NULL; the old column becomes nullable so the next release may stop writing it.
  */
 export async function contractColumn(db: SqlExecutor, sync: ColumnSync) {
   requirePhase(
@@ -211,25 +211,34 @@ export async function contractColumn(db: SqlExecutor, sync: ColumnSync) {
   await moveConstraints(db, sync);
 }
 
+/**
+ * NOT NULL moves from the old column to the new one. The marker default stays until cleanup:
+ * an insert that omits the new column still derives it from the old one (and its default), so
+ * an instance of version N that outlives the rollout keeps working too.
+ */
 async function moveConstraints(db: SqlExecutor, sync: ColumnSync) {
   const old = await columnInfo(db, sync.table, sync.from);
-  const current = await columnInfo(db, sync.table, sync.to);
-  if (!current) throw missingNewColumn(sync);
-  const table = quoteQualified(sync.table);
-  const column = quoteIdent(sync.to);
-  if (isOmittedDefault(current.default, syncObjects(sync))) {
-    const def = old?.default ? (sync.newDefault ?? ((text: string) => text))(old.default) : null;
-    await db.query(
-      `ALTER TABLE ${table} ALTER COLUMN ${column} ${def ? `SET DEFAULT ${def}` : 'DROP DEFAULT'}`,
-    );
-  }
-  if (old?.notNull) {
-    await ensureNotNull(db, sync.table, sync.to);
-    await db.query(`ALTER TABLE ${table} ALTER COLUMN ${quoteIdent(sync.from)} DROP NOT NULL`);
-  }
+  if (!(await columnInfo(db, sync.table, sync.to))) throw missingNewColumn(sync);
+  if (!old?.notNull) return;
+  await ensureNotNull(db, sync.table, sync.to);
+  await db.query(
+    `ALTER TABLE ${quoteQualified(sync.table)} ALTER COLUMN ${quoteIdent(sync.from)} DROP NOT NULL`,
+  );
 }
 
-/** Post-deploy of the release after: the trigger, its functions and the old column go. */
+/** At cleanup the new column gets the old column's default (converted) instead of the marker. */
+async function moveDefault(db: SqlExecutor, sync: ColumnSync) {
+  const old = await columnInfo(db, sync.table, sync.from);
+  const current = await columnInfo(db, sync.table, sync.to);
+  if (!current || !isOmittedDefault(current.default, syncObjects(sync))) return;
+  const def = old?.default ? (sync.newDefault ?? ((text: string) => text))(old.default) : null;
+  await db.query(
+    `ALTER TABLE ${quoteQualified(sync.table)} ALTER COLUMN ${quoteIdent(sync.to)} ` +
+      (def ? `SET DEFAULT ${def}` : 'DROP DEFAULT'),
+  );
+}
+
+/** Post-deploy of the release after: the default moves, the trigger, its functions and the old column go. */
 export async function cleanupColumn(db: SqlExecutor, sync: ColumnSync) {
   requirePhase(
     db,
@@ -239,6 +248,7 @@ export async function cleanupColumn(db: SqlExecutor, sync: ColumnSync) {
   );
   requireNoTransaction(db, `${sync.helper} (cleanup)`, 'it finishes the contract step first.');
   await moveConstraints(db, sync);
+  await moveDefault(db, sync);
   const objects = syncObjects(sync);
   const table = quoteQualified(sync.table);
   for (const trigger of objects.triggers) {
