@@ -17,12 +17,13 @@ import {
   defaultMigrationsDir,
   formatStatusTable,
   isPhase,
-  lintMigrations,
   migrateDatabase,
   readMigrationStatus,
   revertMigrations,
   type Phase,
 } from '../app/zero-downtime/runner';
+// Only this command needs the linter; the app imports the runner without it.
+import { lintMigrations } from '../app/zero-downtime/runner/lint-migrations';
 
 const USAGE = `usage: migrate <command>
   pre | post                    apply the pending migrations of that phase

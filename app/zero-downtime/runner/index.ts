@@ -13,4 +13,3 @@ export { MigrationRunnerError, type RunnerErrorCode } from './errors';
 export { listMigrationFiles, checksumOf, type MigrationFile } from './files';
 export { readMigrationStatus, formatStatusTable, type MigrationStatus } from './status';
 export { createMigrationFile, toKebabName } from './create';
-export { lintMigrations, type LintMigrationsReport } from './lint-migrations';
