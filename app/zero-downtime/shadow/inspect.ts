@@ -133,17 +133,18 @@ export async function inspectTable(client: ClientBase, name: string): Promise<Ta
 }
 
 async function resolveTable(client: ClientBase, name: string) {
-  let rows: { oid: number; schema: string; name: string; kind: string }[] = [];
-  try {
-    ({ rows } = await client.query(
+  // A name PostgreSQL cannot even parse names no table.
+  const rows: { oid: number; schema: string; name: string; kind: string }[] = await client
+    .query(
       `SELECT c.oid::int AS oid, n.nspname AS schema, c.relname AS name, c.relkind AS kind
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE c.oid = to_regclass($1)`,
       [name],
-    ));
-  } catch {
-    rows = [];
-  }
+    )
+    .then(
+      (result) => result.rows,
+      () => [],
+    );
   const [row] = rows;
   if (!row || row.kind !== 'r') {
     throw new ShadowError(

@@ -26,16 +26,16 @@ export async function resolveName(
   client: ClientBase,
   table: string,
 ): Promise<{ schema: string; name: string }> {
-  let rows: { schema: string; name: string }[] = [];
-  try {
-    ({ rows } = await client.query(
+  const rows: { schema: string; name: string }[] = await client
+    .query(
       `SELECT n.nspname AS schema, c.relname AS name FROM pg_class c
          JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = to_regclass($1)`,
       [table],
-    ));
-  } catch {
-    rows = [];
-  }
+    )
+    .then(
+      (result) => result.rows,
+      () => [],
+    );
   if (rows[0]) return rows[0];
   const [schema, name] = table.includes('.') ? table.split('.', 2) : ['public', table];
   return { schema, name };
