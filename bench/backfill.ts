@@ -12,7 +12,7 @@ import { machineDescription, openBenchDatabase } from './support';
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const WRITERS = Number(process.env.BENCH_WRITERS ?? 4);
 /** Per writer connection; the workload is open-loop, so a stalled writer piles up latency. */
-const WRITER_RATE = Number(process.env.BENCH_WRITER_RATE ?? 100);
+const WRITER_RATE = Number(process.env.BENCH_WRITER_RATE ?? 25);
 const BASELINE_S = Number(process.env.BENCH_BASELINE_S ?? 10);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const BATCH_SIZE = process.env.BENCH_BATCH_SIZE ? Number(process.env.BENCH_BATCH_SIZE) : undefined;
