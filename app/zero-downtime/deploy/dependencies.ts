@@ -1,0 +1,100 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { runCommand } from './commands';
+import type { Reporter } from './reporter';
+
+/**
+ * Installed dependencies live once per package-lock.json under
+ * `<root>/shared/node_modules/<lock hash>/node_modules`, and each release links to its set.
+ * A release whose lock file did not change costs nothing; a new lock file costs one install.
+ * The set is never modified after it is complete, so releases sharing it cannot disturb each
+ * other (a rollback finds its dependencies exactly as they were).
+ */
+const COMPLETE_MARK = '.complete';
+
+export function lockHash(dir: string): string {
+  const lock = fs.readFileSync(path.join(dir, 'package-lock.json'));
+  return createHash('sha256').update(lock).digest('hex').slice(0, 16);
+}
+
+export function dependencyStore(root: string, hash: string): string {
+  return path.join(root, 'shared', 'node_modules', hash);
+}
+
+/**
+ * Links `<release>/node_modules` to the installed set for its lock file, installing it first
+ * when needed: hard-linked from `seedFrom/node_modules` when that checkout has the same lock
+ * file (the checkout running the deploy usually does), else `npm ci`.
+ */
+export async function linkDependencies(options: {
+  root: string;
+  releaseDir: string;
+  seedFrom?: string;
+  reporter: Reporter;
+  env?: NodeJS.ProcessEnv;
+}): Promise<string> {
+  const hash = lockHash(options.releaseDir);
+  const store = dependencyStore(options.root, hash);
+  if (!fs.existsSync(path.join(store, COMPLETE_MARK))) {
+    await installStore(store, hash, options);
+  } else {
+    options.reporter.info(`dependencies: reusing the set installed for lock file ${hash}`);
+  }
+  const link = path.join(options.releaseDir, 'node_modules');
+  fs.rmSync(link, { recursive: true, force: true });
+  // Relative, so a release copied to another host (the ssh target) keeps a working link.
+  fs.symlinkSync(path.relative(options.releaseDir, path.join(store, 'node_modules')), link);
+  return hash;
+}
+
+async function installStore(
+  store: string,
+  hash: string,
+  options: { releaseDir: string; seedFrom?: string; reporter: Reporter; env?: NodeJS.ProcessEnv },
+): Promise<void> {
+  fs.rmSync(store, { recursive: true, force: true });
+  fs.mkdirSync(store, { recursive: true });
+  for (const file of ['package.json', 'package-lock.json']) {
+    fs.copyFileSync(path.join(options.releaseDir, file), path.join(store, file));
+  }
+  const seed = options.seedFrom && path.join(options.seedFrom, 'node_modules');
+  if (seed && fs.existsSync(seed) && lockHash(options.seedFrom!) === hash) {
+    // A checkout whose node_modules is itself a link: copy what it points to.
+    const real = fs.realpathSync(seed);
+    options.reporter.info(`dependencies: hard-linking ${real} (same package-lock.json)`);
+    await copyTree(real, path.join(store, 'node_modules'), options.reporter);
+  } else {
+    options.reporter.info(`dependencies: npm ci for lock file ${hash}`);
+    await runCommand('npm', ['ci', '--include=dev', '--no-audit', '--no-fund'], {
+      cwd: store,
+      env: options.env,
+      reporter: options.reporter,
+    });
+  }
+  fs.writeFileSync(path.join(store, COMPLETE_MARK), `${new Date().toISOString()}\n`);
+}
+
+/** Hard links when source and destination share a file system, a plain copy otherwise. */
+async function copyTree(from: string, to: string, reporter: Reporter): Promise<void> {
+  try {
+    await runCommand('cp', ['-al', from, to], { reporter });
+  } catch {
+    fs.rmSync(to, { recursive: true, force: true });
+    await runCommand('cp', ['-a', from, to], { reporter });
+  }
+}
+
+/** Removes installed sets no remaining release links to. */
+export function pruneDependencies(root: string, releaseDirs: string[]): string[] {
+  const base = path.join(root, 'shared', 'node_modules');
+  if (!fs.existsSync(base)) return [];
+  const used = new Set(
+    releaseDirs
+      .filter((dir) => fs.existsSync(path.join(dir, 'package-lock.json')))
+      .map((dir) => lockHash(dir)),
+  );
+  const removed = fs.readdirSync(base).filter((hash) => !used.has(hash));
+  for (const hash of removed) fs.rmSync(path.join(base, hash), { recursive: true, force: true });
+  return removed;
+}

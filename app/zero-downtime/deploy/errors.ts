@@ -1,0 +1,23 @@
+export type DeployErrorCode =
+  | 'DEPLOY_USAGE'
+  | 'DEPLOY_LOCKED'
+  | 'DEPLOY_NO_STATE'
+  | 'BUILD_FAILED'
+  | 'MIGRATION_FAILED'
+  | 'ROLLOUT_FAILED'
+  | 'VERIFY_FAILED'
+  | 'ROLLBACK_FAILED'
+  | 'COMMAND_FAILED'
+  | 'DATABASE_UNREACHABLE';
+
+/** Every refusal and failure of the deploy: a code to branch on, a sentence to act on. */
+export class DeployError extends Error {
+  constructor(
+    readonly code: DeployErrorCode,
+    message: string,
+    options: { cause?: unknown } = {},
+  ) {
+    super(message, options);
+    this.name = 'DeployError';
+  }
+}
