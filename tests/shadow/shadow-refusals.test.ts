@@ -1,3 +1,5 @@
+import os from 'node:os';
+import path from 'node:path';
 import { status } from '../../app/zero-downtime/shadow';
 import { rejection } from '../patterns/support';
 import { openShadowDatabase, type ShadowTestDatabase } from './support';
