@@ -93,8 +93,10 @@ CREATE INDEX notes_body_idx ON notes_v2 (body);`;
 });
 
 test('a definition file rebuild runs to the end; its own indexes are built concurrently and keep their names', async () => {
-  for (const step of ['triggers', 'backfill', 'indexes', 'verify', 'swap'])
-    await db.step('notes', step);
+  const out = path.join(os.tmpdir(), `zdm-verify-${db.database.name}.jsonl`);
+  for (const step of ['triggers', 'backfill', 'indexes', 'verify', 'swap']) {
+    await db.step('notes', step, { out });
+  }
   const indexes = await db.sql(
     `SELECT indexrelid::regclass::text AS name, indisvalid FROM pg_index WHERE indrelid = 'notes'::regclass ORDER BY 1`,
   );
