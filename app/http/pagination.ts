@@ -6,6 +6,7 @@ import { ApiError } from './api-error';
  * Never OFFSET: its cost grows with the page number and it skips rows under concurrent writes.
  */
 export const MAX_PAGE_SIZE = 100;
+const MAX_BIGINT = 9223372036854775807n;
 
 export const pageQuery = z.object({
   limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(20),
@@ -21,7 +22,10 @@ export function decodeCursor(cursor: string): string {
     const { after } = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as {
       after?: unknown;
     };
-    if (typeof after === 'string' && /^\d{1,19}$/.test(after)) return after;
+    // 19 digits may still exceed bigint, which PostgreSQL answers with an error (a 500).
+    if (typeof after === 'string' && /^\d{1,19}$/.test(after) && BigInt(after) <= MAX_BIGINT) {
+      return after;
+    }
   } catch {
     // falls through to the error below
   }
@@ -29,8 +33,6 @@ export function decodeCursor(cursor: string): string {
     { field: 'query.cursor', message: 'is not a cursor returned by this API' },
   ]);
 }
-
-const MAX_BIGINT = 9223372036854775807n;
 
 export const idParams = z.object({
   id: z.string().refine((id) => /^[1-9]\d{0,18}$/.test(id) && BigInt(id) <= MAX_BIGINT, {

@@ -12,7 +12,13 @@ import {
 } from './support/http';
 import { capturingLogger, DEBUG_LOG_ENV } from './support/logs';
 import { adminQuery, appSessionsWaitingOnLock, lockTable, waitUntil } from './support/postgres';
-import { crashesIn, killAll, runScript, type ScriptProcess } from './support/processes';
+import {
+  crashesIn,
+  killAll,
+  runScript,
+  stopProcess,
+  type ScriptProcess,
+} from './support/processes';
 import { createSecrets, type Secrets } from './support/secrets';
 
 /**
@@ -54,10 +60,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (app?.running()) {
-    app.signal('SIGTERM');
-    await Promise.race([app.exited, sleep(10_000)]);
-  }
+  await stopProcess(app);
   await killAll();
   await postgres?.destroy();
 });

@@ -69,6 +69,23 @@ export async function runToEnd(
   return { code, output: proc.output() };
 }
 
+/** SIGTERM, then SIGKILL if the process is still there after `graceMs`. */
+export async function stopProcess(
+  proc: ScriptProcess | undefined,
+  graceMs = 10_000,
+): Promise<void> {
+  if (!proc?.running()) return;
+  proc.signal('SIGTERM');
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, graceMs);
+  });
+  await Promise.race([proc.exited, late]);
+  clearTimeout(timer);
+  proc.signal('SIGKILL');
+  await proc.exited;
+}
+
 export async function killAll(): Promise<void> {
   const left = [...started];
   for (const proc of left) proc.signal('SIGKILL');
