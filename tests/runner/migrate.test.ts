@@ -264,6 +264,29 @@ describe('migrateDatabase', () => {
     expect(rows).toEqual([{ indexname: 'items_sku_idx' }]);
   });
 
+  it('context.helpers runs the expand/contract helpers on the migration connection', async () => {
+    folder = migrationsFolder();
+    folder.write(
+      'pre-deploy/20260101000000-table.sql',
+      'CREATE TABLE items (id bigint PRIMARY KEY, sku text);',
+    );
+    folder.write(
+      'pre-deploy/20260101000100-helpers.ts',
+      `export const transaction = false;
+      export async function up({ helpers }) {
+        await helpers.addColumn({ table: 'items', column: 'price', type: 'integer', default: '0' });
+        await helpers.addIndex({ table: 'items', columns: ['sku'] });
+      }`,
+    );
+    await migrate();
+    expect(await columnsOf(db.url, 'items')).toContain('price');
+    const rows = await query(
+      db.url,
+      "SELECT indexname FROM pg_indexes WHERE tablename = 'items' AND indexdef LIKE '%(sku)%'",
+    );
+    expect(rows).toHaveLength(1);
+  });
+
   it('a .sql migration with its own BEGIN/COMMIT is refused before anything runs', async () => {
     folder = migrationsFolder();
     folder.write(
