@@ -34,29 +34,32 @@ export async function linkDependencies(options: {
   reporter: Reporter;
   env?: NodeJS.ProcessEnv;
 }): Promise<string> {
-  const hash = lockHash(options.releaseDir);
-  const store = dependencyStore(options.root, hash);
-  if (!fs.existsSync(path.join(store, COMPLETE_MARK))) {
-    await installStore(store, hash, options);
-  } else {
-    options.reporter.info(`dependencies: reusing the set installed for lock file ${hash}`);
-  }
+  const store = await installDependencies({ ...options, packageDir: options.releaseDir });
   const link = path.join(options.releaseDir, 'node_modules');
   fs.rmSync(link, { recursive: true, force: true });
   // Relative, so a release copied to another host (the ssh target) keeps a working link.
   fs.symlinkSync(path.relative(options.releaseDir, path.join(store, 'node_modules')), link);
-  return hash;
+  return store;
 }
 
-async function installStore(
-  store: string,
-  hash: string,
-  options: { releaseDir: string; seedFrom?: string; reporter: Reporter; env?: NodeJS.ProcessEnv },
-): Promise<void> {
+/** The installed set for `packageDir`'s lock file in `root`, installed first when missing. */
+export async function installDependencies(options: {
+  root: string;
+  packageDir: string;
+  seedFrom?: string;
+  reporter: Reporter;
+  env?: NodeJS.ProcessEnv;
+}): Promise<string> {
+  const hash = lockHash(options.packageDir);
+  const store = dependencyStore(options.root, hash);
+  if (fs.existsSync(path.join(store, COMPLETE_MARK))) {
+    options.reporter.info(`dependencies: reusing the set installed for lock file ${hash}`);
+    return store;
+  }
   fs.rmSync(store, { recursive: true, force: true });
   fs.mkdirSync(store, { recursive: true });
   for (const file of ['package.json', 'package-lock.json']) {
-    fs.copyFileSync(path.join(options.releaseDir, file), path.join(store, file));
+    fs.copyFileSync(path.join(options.packageDir, file), path.join(store, file));
   }
   const seed = options.seedFrom && path.join(options.seedFrom, 'node_modules');
   if (seed && fs.existsSync(seed) && lockHash(options.seedFrom!) === hash) {
@@ -73,6 +76,7 @@ async function installStore(
     });
   }
   fs.writeFileSync(path.join(store, COMPLETE_MARK), `${new Date().toISOString()}\n`);
+  return store;
 }
 
 /** Hard links when source and destination share a file system, a plain copy otherwise. */

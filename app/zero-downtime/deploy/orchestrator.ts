@@ -35,11 +35,13 @@ export async function runDeploy(options: DeployOptions, reporter: Reporter): Pro
       state.steps[step] = 'running';
       writeState(options.root, state);
       reporter.step(step, STEP_DESCRIPTIONS[step]);
+      const started = Date.now();
       try {
         await runStep(step, target, context);
       } catch (error) {
         return await failed(step, error, target, context);
       }
+      reporter.info(`${step} done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
       state.steps[step] = 'done';
       writeState(options.root, state);
     }

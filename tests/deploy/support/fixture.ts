@@ -2,13 +2,15 @@ import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { silentReporter } from '../../../app/zero-downtime/deploy';
+import { installDependencies } from '../../../app/zero-downtime/deploy/dependencies';
 import { probeReady } from '../../../app/zero-downtime/deploy/health';
 import { projectRoot, tsxCli } from '../../support/process';
 
 /**
- * What deploy tests deploy: a throw-away git repository holding this working tree's files
- * (what `npm run deploy` would build after a commit), where tests add commits; and a way to
- * run `npm run deploy` against it with PM2 in its own PM2_HOME.
+ * What deploy tests deploy: a throw-away git repository holding this project's last commit
+ * (work in progress in the working tree stays out: releases are built from commits), where
+ * tests add commits; and a way to run `npm run deploy` against it with PM2 in its own PM2_HOME.
  */
 export interface SourceRepo {
   dir: string;
@@ -20,17 +22,7 @@ export interface SourceRepo {
 
 export function createSourceRepo(): SourceRepo {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zdm-deploy-source-'));
-  const files = execFileSync(
-    'git',
-    ['ls-files', '-z', '--cached', '--others', '--exclude-standard'],
-    { cwd: projectRoot, encoding: 'utf8' },
-  )
-    .split('\0')
-    .filter((file) => file && fs.existsSync(path.join(projectRoot, file)));
-  for (const file of files) {
-    fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
-    fs.copyFileSync(path.join(projectRoot, file), path.join(dir, file));
-  }
+  execFileSync('sh', ['-c', `git -C "${projectRoot}" archive HEAD | tar -x -C "${dir}"`]);
   // Same lock file: the deploy hard-links these instead of running npm ci.
   fs.symlinkSync(path.join(projectRoot, 'node_modules'), path.join(dir, 'node_modules'));
   const git = (...args: string[]) =>
@@ -141,4 +133,14 @@ export async function commitsByPid(
 
 export function tempDir(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** This project's dependencies, installed in a deploy root as a deploy would (hard links). */
+export async function seedDependencies(root: string): Promise<void> {
+  await installDependencies({
+    root,
+    packageDir: projectRoot,
+    seedFrom: projectRoot,
+    reporter: silentReporter,
+  });
 }
