@@ -7,7 +7,7 @@ export async function adminQuery<T extends object = Record<string, unknown>>(
   sql: string,
   params: unknown[] = [],
 ): Promise<T[]> {
-  const client = new Client({ connectionString: url });
+  const client = new Client({ connectionString: url, application_name: 'fault-test' });
   await client.connect();
   try {
     return (await client.query(sql, params)).rows as T[];

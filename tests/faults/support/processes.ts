@@ -17,6 +17,12 @@ export interface ScriptProcess {
 }
 
 const started = new Set<ScriptProcess>();
+const outputs: (() => string)[] = [];
+
+/** Everything every process started by this test file printed, for the secrets check. */
+export function allOutput(): string {
+  return outputs.map((output) => output()).join('\n');
+}
 
 export function runScript(
   script: string,
@@ -55,6 +61,7 @@ export function runScript(
     },
   };
   started.add(handle);
+  outputs.push(handle.output);
   return handle;
 }
 
