@@ -51,10 +51,46 @@ main().catch((error: Error) => {
 });
 `;
 
-const GLOBAL_SETUP = `export default async function globalSetup(): Promise<void> {
-  if (!process.env.ZDM_TEST_TEMPLATE_URL) {
-    throw new Error('this fixture runs only under the compat gate (ZDM_TEST_TEMPLATE_URL)');
+/**
+ * Under the gate: use the template it gives. Alone (the gate's re-run on the version's own
+ * schema): migrate a template of its own on TEST_DATABASE_URL's server, as a real project does.
+ */
+const GLOBAL_SETUP = `import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { Client } from 'pg';
+
+const root = path.resolve(__dirname, '..', '..');
+
+export default async function globalSetup(): Promise<void> {
+  if (process.env.ZDM_TEST_TEMPLATE_URL) return;
+  const url = new URL(process.env.TEST_DATABASE_URL as string);
+  url.pathname = '/postgres';
+  const name = \`fixture_template_\${process.pid}_\${Date.now()}\`;
+  const admin = new Client({ connectionString: url.toString() });
+  await admin.connect();
+  await admin.query(\`CREATE DATABASE \${name}\`).finally(() => admin.end());
+  url.pathname = \`/\${name}\`;
+  for (const phase of ['pre', 'post']) {
+    execFileSync(process.execPath, [path.join(root, 'node_modules/.bin/tsx'), 'scripts/migrate.ts', phase], {
+      cwd: root,
+      env: { ...process.env, DATABASE_URL: url.toString() },
+    });
   }
+  process.env.ZDM_TEST_TEMPLATE_URL = url.toString();
+  (globalThis as { ownTemplate?: string }).ownTemplate = name;
+}
+`;
+
+const GLOBAL_TEARDOWN = `import { Client } from 'pg';
+
+export default async function globalTeardown(): Promise<void> {
+  const name = (globalThis as { ownTemplate?: string }).ownTemplate;
+  if (!name) return;
+  const url = new URL(process.env.TEST_DATABASE_URL as string);
+  url.pathname = '/postgres';
+  const admin = new Client({ connectionString: url.toString() });
+  await admin.connect();
+  await admin.query(\`DROP DATABASE IF EXISTS \${name} WITH (FORCE)\`).finally(() => admin.end());
 }
 `;
 
@@ -121,6 +157,11 @@ describe('users', () => {
 });
 `;
 
+export const ALWAYS_FAILS_TEST = `it('fails whatever the schema', () => {
+  expect(1 + 1).toBe(3);
+});
+`;
+
 /** The base commit: a users table with a name column, and a test that reads the name. */
 export function createFixtureRepository(): FixtureRepository {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zdm-compat-fixture-'));
@@ -160,11 +201,13 @@ export function createFixtureRepository(): FixtureRepository {
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\\\.ts$': 'ts-jest' },
   globalSetup: '<rootDir>/tests/support/global-setup.ts',
+  globalTeardown: '<rootDir>/tests/support/global-teardown.ts',
 };
 `,
   );
   write('scripts/migrate.ts', MIGRATE);
   write('tests/support/global-setup.ts', GLOBAL_SETUP);
+  write('tests/support/global-teardown.ts', GLOBAL_TEARDOWN);
   write('tests/support/database.ts', TEST_DATABASE);
   write(
     'migrations/pre-deploy/001-create-users.sql',

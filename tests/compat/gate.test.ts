@@ -3,10 +3,19 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
-import { runCompatGate, type CompatError } from '../../app/zero-downtime/compat';
+import {
+  formatCompatReport,
+  runCompatGate,
+  type CompatError,
+} from '../../app/zero-downtime/compat';
 import { readTestServerState } from '../support/server';
 import { projectRoot, tsxCli } from '../support/process';
-import { createFixtureRepository, READS_EMAIL_ONLY_TEST, type FixtureRepository } from './fixture';
+import {
+  ALWAYS_FAILS_TEST,
+  createFixtureRepository,
+  READS_EMAIL_ONLY_TEST,
+  type FixtureRepository,
+} from './fixture';
 
 /**
  * The gate on a throw-away repository (tests/compat/fixture.ts): a base commit whose test reads
@@ -110,13 +119,45 @@ describe('compat gate', () => {
 
     expect(code).toBe(1);
     expect(output).toMatch(
-      /✗ base: tests on the head's pre-deploy schema .*: 1 of 1 test\(s\) failed/,
+      /✗ base: tests on the head's pre-deploy schema .*: 1 of 1 test\(s\) failed: 1 break on this schema/,
     );
     expect(output).toContain('✗ base test "users reads every user\'s name" (tests/users.test.ts)');
     expect(output).toMatch(/column "name" (of relation "users" )?does not exist/);
     expect(output).toMatch(/✓ head: tests on the pre-deploy schema .*: 1 test\(s\) passed/);
     expect(output).toContain('Keep pre-deploy migrations additive');
     expect(worktrees(fixture.dir)).toHaveLength(1);
+  });
+
+  it('does not blame the schema for a base test that fails on its own schema too', async () => {
+    fixture.write('tests/always-fails.test.ts', ALWAYS_FAILS_TEST);
+    fixture.commit('base with a test that fails whatever the schema');
+    fixture.remove('tests/always-fails.test.ts');
+    fixture.write(
+      'migrations/pre-deploy/002-add-nickname.sql',
+      'ALTER TABLE users ADD nickname text;\n',
+    );
+    fixture.commit('head: add users.nickname, drop the broken test');
+
+    const report = await runCompatGate({
+      repoDir: fixture.dir,
+      base: 'HEAD~1',
+      serverUrl: serverUrl(),
+      reportsDir,
+    });
+
+    expect(report.ok).toBe(true);
+    const baseTests = report.stages.find((stage) => stage.id === 'base-tests-on-pre');
+    expect(baseTests?.status).toBe('passed');
+    expect(baseTests?.result?.failures).toEqual([
+      expect.objectContaining({
+        file: 'tests/always-fails.test.ts',
+        test: 'fails whatever the schema',
+        cause: 'own-schema-too',
+      }),
+    ]);
+    expect(formatCompatReport(report)).toContain(
+      '! base test "fails whatever the schema" (tests/always-fails.test.ts)\n          fails on the version\'s own schema too',
+    );
   });
 
   it('refuses a base ref the repository does not have, creating nothing', async () => {

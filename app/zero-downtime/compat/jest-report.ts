@@ -24,7 +24,16 @@ export interface TestFailure {
   test: string;
   /** The first lines of jest's failure message. */
   message: string;
+  /** Set once the failure was re-run (steps.ts): whether the gate's schema is to blame. */
+  cause?: FailureCause;
 }
+
+/**
+ * `schema`: fails again on the gate's schema and passes on the version's own schema: a
+ * compatibility break. `own-schema-too`: fails on the version's own schema as well, so the
+ * schema is not the cause. `flaky`: passed when re-run on the same schema.
+ */
+export type FailureCause = 'schema' | 'own-schema-too' | 'flaky';
 
 export interface SuiteResult {
   total: number;
@@ -33,6 +42,15 @@ export interface SuiteResult {
 }
 
 export const FILE_DID_NOT_RUN = '(the test file failed to run)';
+
+/** Whether a failure (same file, same test, or the whole file) appears in another run. */
+export function failsIn(failure: TestFailure, run: SuiteResult): boolean {
+  return run.failures.some(
+    (other) =>
+      other.file === failure.file &&
+      (other.test === failure.test || other.test === FILE_DID_NOT_RUN),
+  );
+}
 
 /** Every failed test by name, and every file that failed without a failed test (a crash). */
 export function readJestReport(report: JestJsonReport, rootDir: string): SuiteResult {

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { CompatReport, StageId, StageReport } from './gate';
+import type { FailureCause } from './jest-report';
 
 /** What a failure at each stage means for a deploy, and what to do about it. */
 const ADVICE: Record<StageId, string> = {
@@ -39,6 +40,8 @@ export function formatCompatReport(report: CompatReport): string {
   const failed = report.stages.filter((stage) => stage.status === 'failed');
   if (failed.length === 0) {
     lines.push('PASSED: the base serves on the head pre-deploy schema, the head on both schemas.');
+    const unrelated = report.stages.some((stage) => (stage.result?.failures.length ?? 0) > 0);
+    if (unrelated) lines.push('  (some tests failed for reasons other than the schema: see above)');
   } else {
     lines.push('FAILED:');
     for (const stage of failed) lines.push(`  - ${stage.title}: ${ADVICE[stage.id]}`);
@@ -47,18 +50,31 @@ export function formatCompatReport(report: CompatReport): string {
   return lines.join('\n');
 }
 
+const CAUSES: Record<FailureCause, { mark: string; note: string }> = {
+  schema: { mark: '✗', note: 'breaks on this schema' },
+  'own-schema-too': {
+    mark: '!',
+    note: "fails on the version's own schema too: not caused by the schema, fix it separately",
+  },
+  flaky: { mark: '~', note: 'passed when re-run on the same schema: flaky, not caused by it' },
+};
+
 function formatStage(stage: StageReport): string[] {
   if (stage.status === 'not run') return [`  - ${stage.title}: not run`];
   const mark = stage.status === 'passed' ? '✓' : '✗';
   const [summary, ...detail] = (stage.result?.summary ?? '').split('\n');
   const lines = [`  ${mark} ${stage.title}: ${summary}`];
-  if (stage.status === 'passed') return lines;
   lines.push(...detail.map((line) => `      ${line}`));
-  for (const failure of stage.result?.failures ?? []) {
-    lines.push(`      ✗ ${stage.version} test "${failure.test}" (${failure.file})`);
+  const failures = stage.result?.failures ?? [];
+  for (const failure of failures) {
+    const cause = CAUSES[failure.cause ?? 'schema'];
+    lines.push(`      ${cause.mark} ${stage.version} test "${failure.test}" (${failure.file})`);
+    if (failure.cause && failure.cause !== 'schema') lines.push(`          ${cause.note}`);
     lines.push(...failure.message.split('\n').map((line) => `          ${line}`));
   }
-  if (stage.result) lines.push(`      log: ${relativeToCwd(stage.result.logFile)}`);
+  if (stage.result && (stage.status === 'failed' || failures.length > 0)) {
+    lines.push(`      log: ${relativeToCwd(stage.result.logFile)}`);
+  }
   return lines;
 }
 
