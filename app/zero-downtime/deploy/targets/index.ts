@@ -3,6 +3,7 @@ import type { DeployOptions } from '../options';
 import type { Release } from '../releases';
 import type { Reporter } from '../reporter';
 import type { DeployState } from '../state';
+import { createKubernetesTarget } from './kubernetes';
 import { createLocalTarget } from './local';
 import { createSshTarget } from './ssh';
 
@@ -52,6 +53,7 @@ export type TargetFactory = (options: DeployOptions) => Target;
 export const TARGETS: Record<string, TargetFactory> = {
   local: createLocalTarget,
   ssh: createSshTarget,
+  kubernetes: (options) => createKubernetesTarget(options),
 };
 
 export function createTarget(options: DeployOptions): Target {
