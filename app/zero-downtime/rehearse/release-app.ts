@@ -1,0 +1,136 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Model, ModelStatic, Sequelize } from 'sequelize';
+import { RehearsalError } from './errors';
+import { describeModel, type ModelShape } from './shapes';
+
+/**
+ * The models and routes of a built release, read from its own compiled code (`dist/`) with its
+ * own copy of Sequelize and Express: the base version is described as it really is, whatever
+ * the current checkout changed.
+ */
+export type Operation = 'list' | 'read' | 'create' | 'update';
+
+export interface Resource {
+  /** Where the route module is mounted, e.g. `/users`. */
+  path: string;
+  shape: ModelShape;
+  operations: Operation[];
+}
+
+export interface ReleaseApp {
+  shapes: ModelShape[];
+  resources: Resource[];
+}
+
+interface ModelsModule {
+  models: ModelStatic<Model>[];
+  initModels?: (sequelize: Sequelize) => void;
+}
+
+interface RouterLayer {
+  route?: { path: string; methods: Record<string, boolean> };
+}
+
+export async function describeReleaseApp(releaseDir: string): Promise<ReleaseApp> {
+  const modelsFile = compiled(releaseDir, 'app/models/index.js');
+  const routesFile = compiled(releaseDir, 'app/routes/index.js');
+  const shapes = await describeModels(modelsFile);
+  return { shapes, resources: resourcesOf(shapes, loadRegisterRoutes(routesFile)) };
+}
+
+/**
+ * The resources an app serves: its `registerRoutes` is called with a stand-in app noting each
+ * `app.use(path, router)`; a router mounted at `/order-items` serves the model of table
+ * `order_items` (the generator's naming), with the operations its route stack has.
+ */
+export function resourcesOf(
+  shapes: ModelShape[],
+  registerRoutes: (app: never) => void,
+): Resource[] {
+  const resources: Resource[] = [];
+  for (const [mountPath, router] of mountedRouters(registerRoutes)) {
+    const shape = shapes.find((candidate) => servesTable(mountPath, candidate.table));
+    const operations = operationsOf(router);
+    if (shape && operations.length > 0) resources.push({ path: mountPath, shape, operations });
+  }
+  return resources;
+}
+
+function compiled(releaseDir: string, file: string): string {
+  const full = path.join(releaseDir, 'dist', file);
+  if (!fs.existsSync(full)) {
+    throw new RehearsalError(
+      'REHEARSAL_BASE_UNSUPPORTED',
+      `${full} is missing: the release was not built with \`npm run build\` into dist/, so its ` +
+        'models and routes cannot be read.',
+    );
+  }
+  return full;
+}
+
+async function describeModels(modelsFile: string): Promise<ModelShape[]> {
+  const { Sequelize: ReleaseSequelize } = require(
+    require.resolve('sequelize', { paths: [path.dirname(modelsFile)] }),
+  ) as typeof import('sequelize');
+  // Never connects: initialising models only builds their description.
+  const sequelize = new ReleaseSequelize('postgres://rehearsal@127.0.0.1:1/unused', {
+    dialect: 'postgres',
+    logging: false,
+  });
+  try {
+    const loaded = require(modelsFile) as ModelsModule;
+    if (loaded.initModels) loaded.initModels(sequelize);
+    else
+      for (const model of loaded.models)
+        (model as unknown as { initialize(s: Sequelize): void }).initialize(sequelize);
+    return loaded.models.map(describeModel);
+  } finally {
+    await sequelize.close();
+  }
+}
+
+function loadRegisterRoutes(routesFile: string): (app: never) => void {
+  const { registerRoutes } = require(routesFile) as { registerRoutes?: (app: never) => void };
+  if (typeof registerRoutes !== 'function') {
+    throw new RehearsalError(
+      'REHEARSAL_BASE_UNSUPPORTED',
+      `${routesFile} does not export registerRoutes(app): the rehearsal finds the resources ` +
+        'through it (app/routes/index.ts).',
+    );
+  }
+  return registerRoutes;
+}
+
+function mountedRouters(registerRoutes: (app: never) => void): [string, unknown][] {
+  const mounted: [string, unknown][] = [];
+  const recorder = new Proxy(
+    {},
+    {
+      get: (_target, property) =>
+        property === 'use'
+          ? (mountPath: unknown, router: unknown) => {
+              if (typeof mountPath === 'string') mounted.push([mountPath, router]);
+            }
+          : () => undefined,
+    },
+  );
+  registerRoutes(recorder as never);
+  return mounted;
+}
+
+function servesTable(mountPath: string, table: string): boolean {
+  return mountPath.replace(/^\/+|\/+$/g, '').replace(/-/g, '_') === table;
+}
+
+function operationsOf(router: unknown): Operation[] {
+  const stack = (router as { stack?: RouterLayer[] }).stack ?? [];
+  const has = (routePath: string, method: string) =>
+    stack.some((layer) => layer.route?.path === routePath && layer.route.methods[method]);
+  const operations: Operation[] = [];
+  if (has('/', 'get')) operations.push('list');
+  if (has('/:id', 'get')) operations.push('read');
+  if (has('/', 'post')) operations.push('create');
+  if (has('/:id', 'patch')) operations.push('update');
+  return operations;
+}
