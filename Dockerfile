@@ -7,10 +7,9 @@ FROM node:${NODE_VERSION}-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json ./
-COPY app ./app
-COPY scripts ./scripts
-COPY migrations ./migrations
+# The whole context (.dockerignore keeps out node_modules, dist, .git, local data): the build
+# follows imports wherever they lead, and only dist/ leaves this stage.
+COPY . .
 RUN npm run build
 
 FROM node:${NODE_VERSION}-slim AS runtime
