@@ -146,13 +146,18 @@ function send(
 }
 
 /**
- * Reads and writes on /users: creates (201), lists (200), reads one (200) and renames one
- * (200). Ids come from the users this generator created, so every expected status is exact.
+ * Reads and writes on /users: creates (201), renames one (200), reads one (200) and lists
+ * (200). `writeShare` of the requests are writes, half creates and half renames. Ids come
+ * from the users this generator created, so every expected status is exact.
  */
-export function usersMix(): { next: (loop: number) => RequestSpec; created: string[] } {
+export function usersMix(writeShare = 0.25): {
+  next: (loop: number) => RequestSpec;
+  created: string[];
+} {
   const created: string[] = [];
   const tag = randomBytes(4).toString('hex');
   let counter = 0;
+  let writes = 0;
   const remember = (body: unknown) => {
     const id = (body as { id?: string } | undefined)?.id;
     if (id) created.push(String(id));
@@ -160,8 +165,10 @@ export function usersMix(): { next: (loop: number) => RequestSpec; created: stri
   const anyId = () => created[Math.floor(Math.random() * created.length)];
   const next = (): RequestSpec => {
     const n = counter++;
-    const kind = created.length < 20 ? 0 : n % 4;
-    if (kind === 0) {
+    // Writes are spread evenly: request n is a write when the share says one is due.
+    const write = created.length < 20 || writes < Math.floor((n + 1) * writeShare);
+    if (write) writes++;
+    if (created.length < 20 || (write && writes % 2 === 1)) {
       return {
         method: 'POST',
         path: '/users',
@@ -170,14 +177,16 @@ export function usersMix(): { next: (loop: number) => RequestSpec; created: stri
         onSuccess: remember,
       };
     }
-    if (kind === 1) return { method: 'GET', path: '/users?limit=10', expect: [200] };
-    if (kind === 2) return { method: 'GET', path: `/users/${anyId()}`, expect: [200] };
-    return {
-      method: 'PATCH',
-      path: `/users/${anyId()}`,
-      body: { name: `Renamed ${n}` },
-      expect: [200],
-    };
+    if (write) {
+      return {
+        method: 'PATCH',
+        path: `/users/${anyId()}`,
+        body: { name: `Renamed ${n}` },
+        expect: [200],
+      };
+    }
+    if (n % 2 === 0) return { method: 'GET', path: '/users?limit=10', expect: [200] };
+    return { method: 'GET', path: `/users/${anyId()}`, expect: [200] };
   };
   return { next, created };
 }
@@ -194,7 +203,11 @@ export interface LoadSummary {
   maxMs: number;
 }
 
-export function summarize(records: readonly RequestRecord[]): LoadSummary {
+/**
+ * Counts, failures by kind and latency percentiles. The rate is over `durationMs` when given
+ * (for a subset of a run), else over the span from the first request to the last answer.
+ */
+export function summarize(records: readonly RequestRecord[], durationMs?: number): LoadSummary {
   const failuresByKind: Record<string, number> = {};
   let failed = 0;
   for (const record of records) {
@@ -210,7 +223,8 @@ export function summarize(records: readonly RequestRecord[]): LoadSummary {
     first = Math.min(first, record.startedAt);
     last = Math.max(last, record.endedAt);
   }
-  const seconds = records.length > 0 ? Math.max((last - first) / 1000, 0.001) : 1;
+  const span = durationMs ?? (records.length > 0 ? last - first : 1000);
+  const seconds = Math.max(span / 1000, 0.001);
   return {
     requests: records.length,
     failed,
