@@ -24,8 +24,8 @@ export function renderMarkdown(report: RehearsalReport, chartFile: string): stri
     '',
     '## Requests by phase',
     '',
-    '| phase | from (s) | to (s) | requests | req/s | failed | p50 ms | p99 ms | max ms | lock-wait samples |',
-    '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
+    '| phase | from (s) | to (s) | requests | req/s | failed | p50 ms | p99 ms | max ms | `Connection: close` | lock-wait samples |',
+    '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
     ...report.phases.map(
       (phase) =>
         `| ${phase.label} | ${phase.startS} | ${phase.endS} | ${statsCells(phase)} | ${phase.lockWaitSamples} |`,
@@ -69,6 +69,7 @@ function statsCells(stats: LatencyStats): string {
     stats.p50Ms,
     stats.p99Ms,
     stats.maxMs,
+    stats.connectionCloses,
   ].join(' | ');
 }
 

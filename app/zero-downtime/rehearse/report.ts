@@ -1,4 +1,4 @@
-import { failureKind, type RequestRecord } from '../../../bench/load';
+import { failureKind, summarize, type RequestRecord } from '../../../bench/load';
 import type { LockSample, LockWaiter } from './lock-sampler';
 import { DEPLOY_PHASES, type Phase, type PhaseName } from './phases';
 
@@ -54,7 +54,10 @@ export interface MigrationTiming {
 export interface LatencyStats {
   requests: number;
   failed: number;
+  /** `status 500`, `socket ECONNRESET`, `timeout` (bench/load's failure kinds). */
   failuresByKind: Record<string, number>;
+  /** Answers that asked the client to close the connection: an instance draining. */
+  connectionCloses: number;
   ratePerSecond: number;
   p50Ms: number;
   p99Ms: number;
@@ -189,41 +192,29 @@ function phaseReport(
 }
 
 export function latencyStats(records: readonly RequestRecord[], seconds: number): LatencyStats {
-  const failuresByKind: Record<string, number> = {};
-  for (const record of records) {
-    if (record.outcome === 'ok') continue;
-    const kind = failureKind(record);
-    failuresByKind[kind] = (failuresByKind[kind] ?? 0) + 1;
-  }
-  const latencies = records.map((record) => record.latencyMs).sort((a, b) => a - b);
+  const summary = summarize(records);
   return {
-    requests: records.length,
-    failed: Object.values(failuresByKind).reduce((sum, count) => sum + count, 0),
-    failuresByKind,
+    requests: summary.requests,
+    failed: summary.failed,
+    failuresByKind: summary.failuresByKind,
+    connectionCloses: summary.connectionCloses,
     ratePerSecond: seconds > 0 ? Math.round(records.length / seconds) : 0,
-    p50Ms: percentile(latencies, 0.5),
-    p99Ms: percentile(latencies, 0.99),
-    maxMs: latencies.at(-1) ?? 0,
+    p50Ms: summary.p50Ms,
+    p99Ms: summary.p99Ms,
+    maxMs: summary.maxMs,
   };
-}
-
-/** Nearest-rank percentile of sorted values; 0 for none. */
-export function percentile(sorted: readonly number[], fraction: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(fraction * sorted.length) - 1))];
 }
 
 function budgetOf(
   facts: RehearsalFacts,
   phaseOf: (at: number) => PhaseName | null,
 ): RehearsalReport['budget'] {
-  const latenciesIn = (names: readonly PhaseName[]) =>
-    facts.records
-      .filter((record) => names.includes(phaseOf(record.startedAt) as PhaseName))
-      .map((record) => record.latencyMs)
-      .sort((a, b) => a - b);
-  const beforeP99Ms = percentile(latenciesIn(['before']), 0.99);
-  const deployP99Ms = percentile(latenciesIn(DEPLOY_PHASES), 0.99);
+  const p99In = (names: readonly PhaseName[]) =>
+    summarize(
+      facts.records.filter((record) => names.includes(phaseOf(record.startedAt) as PhaseName)),
+    ).p99Ms;
+  const beforeP99Ms = p99In(['before']);
+  const deployP99Ms = p99In(DEPLOY_PHASES);
   const { budgetFactor: factor, budgetFloorMs: floorMs } = facts.settings;
   const budgetMs = Math.max(Math.ceil(beforeP99Ms * factor), floorMs);
   return { factor, floorMs, beforeP99Ms, budgetMs, deployP99Ms, exceeded: deployP99Ms > budgetMs };
@@ -310,31 +301,28 @@ function timeline(facts: RehearsalFacts, origin: number): SecondReport[] {
   // Whole seconds only: a last, partial second would read as a drop in throughput.
   const count = Math.max(0, Math.floor((end - origin) / 1000));
   const buckets = Array.from({ length: count }, () => ({
-    latencies: [] as number[],
-    failed: 0,
+    records: [] as RequestRecord[],
     waiters: 0,
   }));
   const bucketOf = (at: number) => buckets[Math.floor((at - origin) / 1000)];
   for (const record of facts.records) {
     const bucket = bucketOf(record.startedAt);
-    if (!bucket) continue;
-    bucket.latencies.push(record.latencyMs);
-    if (record.outcome !== 'ok') bucket.failed++;
+    bucket?.records.push(record);
   }
   for (const sample of facts.lockSamples) {
     const bucket = bucketOf(sample.at);
     if (bucket) bucket.waiters = Math.max(bucket.waiters, sample.waiters.length);
   }
-  return buckets.map((bucket, second) => ({
-    second,
-    requests: bucket.latencies.length,
-    failed: bucket.failed,
-    p99Ms: percentile(
-      bucket.latencies.sort((a, b) => a - b),
-      0.99,
-    ),
-    lockWaiters: bucket.waiters,
-  }));
+  return buckets.map((bucket, second) => {
+    const summary = summarize(bucket.records);
+    return {
+      second,
+      requests: summary.requests,
+      failed: summary.failed,
+      p99Ms: summary.p99Ms,
+      lockWaiters: bucket.waiters,
+    };
+  });
 }
 
 function verdictOf(report: Omit<RehearsalReport, 'verdict'>): RehearsalReport['verdict'] {
