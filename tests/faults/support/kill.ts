@@ -40,12 +40,13 @@ export async function endOrphanSessions(url: string): Promise<number> {
   return rows.length;
 }
 
-/** Whether some session waits for a lock (a relation's, or another transaction's). */
+/** Whether a session of this database waits for a lock (a relation's, or a transaction's). */
 export async function someoneWaitsOnLock(url: string, relation?: string): Promise<boolean> {
   const rows = await adminQuery<{ waiting: boolean }>(
     url,
-    `SELECT EXISTS (SELECT 1 FROM pg_locks WHERE NOT granted
-        AND ($1::text IS NULL OR relation = to_regclass($1))) AS waiting`,
+    `SELECT EXISTS (SELECT 1 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+        WHERE NOT l.granted AND a.datname = current_database()
+          AND ($1::text IS NULL OR l.relation = to_regclass($1))) AS waiting`,
     [relation ?? null],
   );
   return rows[0].waiting;

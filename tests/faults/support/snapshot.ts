@@ -48,6 +48,12 @@ export async function snapshot(url: string): Promise<Snapshot> {
   return Object.fromEntries(entries) as unknown as Snapshot;
 }
 
+/** Takes no lock, so it answers while a test holds one. */
+export async function invalidIndexes(url: string): Promise<string[]> {
+  const rows = await adminQuery<{ line: string }>(url, QUERIES.invalidIndexes);
+  return rows.map((row) => row.line);
+}
+
 export interface TableDifference {
   table: string;
   missing: number;
