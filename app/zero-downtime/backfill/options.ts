@@ -58,7 +58,7 @@ export interface BackfillProgress {
 }
 
 export const BACKFILL_DEFAULTS = {
-  batchSize: 2_000,
+  batchSize: 5_000,
   pauseMs: 0,
   lockTimeoutMs: 1_000,
   statementTimeoutMs: 30_000,
