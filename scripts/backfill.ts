@@ -14,8 +14,8 @@ import {
   createProgressReporter,
   formatPlan,
   isBackfillError,
-  openScriptDatabase,
 } from '../app/zero-downtime/backfill';
+import { openScriptDatabase } from '../app/db/script-database';
 
 const USAGE =
   'usage: npm run db:backfill -- --name N --table T --set "<col = expr>" [--where COND] ' +

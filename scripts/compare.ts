@@ -8,10 +8,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../app/config';
 import { createLogger } from '../app/logger';
-import {
-  openScriptDatabase,
-  type ScriptDatabase,
-} from '../app/zero-downtime/backfill/script-database';
+import { openScriptDatabase, type ScriptDatabase } from '../app/db/script-database';
 import { compareTables, isCompareError } from '../app/zero-downtime/compare';
 
 const USAGE =

@@ -10,7 +10,7 @@
 import { parseArgs } from 'node:util';
 import { loadConfig, type Config } from '../app/config';
 import { createLogger, type Logger } from '../app/logger';
-import { openScriptDatabase } from '../app/zero-downtime/backfill';
+import { openScriptDatabase } from '../app/db/script-database';
 import { findingsToJson, formatFindings, summarize } from '../app/zero-downtime/lint';
 import {
   createMigrationFile,

@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { Client } from 'pg';
 import { loadConfig } from '../app/config';
 import { createLogger } from '../app/logger';
-import { openScriptDatabase } from '../app/zero-downtime/backfill';
+import { openScriptDatabase } from '../app/db/script-database';
 import { isShadowError, runShadowStep, SHADOW_STEPS } from '../app/zero-downtime/shadow';
 
 const USAGE = `usage: npm run db:shadow -- <table> <step> [options]

@@ -5,4 +5,3 @@ export { parseLagThreshold, type LagThreshold } from './lag-threshold';
 export { loadCheckpoint, CHECKPOINT_TABLE, type Checkpoint } from './checkpoint';
 export { formatPlan, type BackfillPlan } from './plan';
 export { createProgressReporter } from './progress-reporter';
-export { openScriptDatabase } from './script-database';

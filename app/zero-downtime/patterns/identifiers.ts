@@ -1,4 +1,7 @@
 import { PatternError } from './errors';
+import { columnList, quoteIdent, quoteLiteral } from '../sql/identifiers';
+
+export { columnList, quoteIdent, quoteLiteral as literal };
 
 /** A table (or index, view) name as the user wrote it: `users` or `billing.invoices`. */
 export interface QualifiedName {
@@ -7,10 +10,6 @@ export interface QualifiedName {
 }
 
 const MAX_IDENTIFIER_LENGTH = 63;
-
-export function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
 
 export function parseQualified(text: string): QualifiedName {
   const parts = text.split('.');
@@ -54,12 +53,4 @@ export function simpleHash(text: string): number {
   let hash = 5381;
   for (const char of text) hash = ((hash * 33) ^ char.charCodeAt(0)) >>> 0;
   return hash;
-}
-
-export function columnList(columns: readonly string[]): string {
-  return columns.map(quoteIdent).join(', ');
-}
-
-export function literal(text: string): string {
-  return `'${text.replace(/'/g, "''")}'`;
 }

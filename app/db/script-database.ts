@@ -1,7 +1,7 @@
 import { Client } from 'pg';
-import type { Config } from '../../config';
-import { startEmbeddedPostgres, type EmbeddedServer } from '../../db/embedded';
-import type { Logger } from '../../logger';
+import type { Config } from '../config';
+import { startEmbeddedPostgres, type EmbeddedServer } from './embedded';
+import type { Logger } from '../logger';
 
 /**
  * The database a command-line tool works on: DATABASE_URL, or in development the embedded
