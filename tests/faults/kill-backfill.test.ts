@@ -19,7 +19,7 @@ const ROWS = 2_000;
 const BATCH = 50;
 const BATCHES = ROWS / BATCH;
 /** Batches committed when the kill comes (the kill lands in the next batch's transaction). */
-const KILL_AFTER = [0, 3, BATCHES / 2, BATCHES - 2];
+const KILL_AFTER = [0, 3, BATCHES / 2, BATCHES - 5];
 
 let secrets: Secrets;
 let killed: TestDatabase;
@@ -41,7 +41,7 @@ async function seed(databaseUrl: string): Promise<void> {
     `CREATE TABLE items (id bigint PRIMARY KEY, v int NOT NULL, w int, touched int NOT NULL DEFAULT 0);
      INSERT INTO items (id, v) SELECT g, g FROM generate_series(1, ${ROWS}) g;
      CREATE FUNCTION slow_batch() RETURNS trigger LANGUAGE plpgsql AS
-       $$ BEGIN PERFORM pg_sleep(0.05); RETURN NULL; END $$;
+       $$ BEGIN PERFORM pg_sleep(0.08); RETURN NULL; END $$;
      CREATE TRIGGER items_slow_batch AFTER UPDATE ON items
        FOR EACH STATEMENT EXECUTE FUNCTION slow_batch();`,
   );
