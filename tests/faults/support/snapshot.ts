@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { compareTables } from '../../../app/zero-downtime/compare';
@@ -69,13 +70,17 @@ export async function differingTables(
 ): Promise<TableDifference[]> {
   const differences: TableDifference[] = [];
   for (const table of tables) {
+    const out = path.join(
+      os.tmpdir(),
+      `zdm-faults-compare-${process.pid}-${table}-${Date.now()}.jsonl`,
+    );
     const result = await compareTables({
       source: table,
       target: table,
       sourceUrl: referenceUrl,
       targetUrl: url,
-      out: path.join(os.tmpdir(), `zdm-faults-compare-${process.pid}-${table}-${Date.now()}.jsonl`),
-    });
+      out,
+    }).finally(() => fs.rmSync(out, { force: true }));
     if (!result.identical) {
       differences.push({
         table,
