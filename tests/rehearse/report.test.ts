@@ -83,6 +83,7 @@ function facts(overrides: Partial<RehearsalFacts> = {}): RehearsalFacts {
   return {
     startedAt: new Date(T0).toISOString(),
     machine: 'test machine',
+    loadAverage: { start: 0.5, end: 0.7 },
     settings: {
       rows: 100,
       rate: 50,

@@ -19,7 +19,7 @@ export function renderMarkdown(report: RehearsalReport, chartFile: string): stri
     `| data | ${seeded(report)} |`,
     `| resources | ${report.resources.map((line) => escapeCell(line)).join('<br>') || 'none'} |`,
     `| database | ${escapeCell(report.database)} |`,
-    `| machine | ${escapeCell(report.machine)} |`,
+    `| machine | ${escapeCell(report.machine)}; load average ${report.loadAverage.start} when the load started, ${report.loadAverage.end} when it stopped |`,
     `| started | ${report.startedAt} |`,
     '',
     '## Requests by phase',

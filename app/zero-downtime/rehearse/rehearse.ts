@@ -6,8 +6,15 @@ import { startLoad } from '../../../bench/load';
 import { machineDescription, openBenchDatabase, type BenchDatabase } from '../../../bench/support';
 import { freePort } from '../../../tests/support/process';
 import { redactUrl } from '../../config';
-import { consoleReporter, runDeploy, type DeployOptions, type Reporter } from '../deploy';
-import { runCommand } from '../deploy/commands';
+import {
+  consoleReporter,
+  runDeploy,
+  silentReporter,
+  type DeployOptions,
+  type Reporter,
+} from '../deploy';
+import { buildRelease } from '../deploy/build';
+import { Pm2 } from '../deploy/pm2';
 import type { Release } from '../deploy/releases';
 import { readMigrationStatus } from '../runner';
 import { RehearsalError } from './errors';
@@ -62,12 +69,19 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
     const database = await openBenchDatabase('zdm_rehearsal');
     cleanup.add(() => database.close());
     const stage = await stageDeploys(repo, work, database, options, cleanup);
+    options.log(`rehearsal: building the base ${short(base.commit)} (${base.ref})`);
+    const baseRelease = await buildBase(stage, base.commit);
     options.log(
-      `rehearsal: deploying the base ${short(base.commit)} (${base.ref}) with ${options.instances} instance(s)`,
+      `rehearsal: deploying the base with ${options.instances} instance(s) while the head ` +
+        `${short(head.commit)} builds (before the load starts, so its CPU does not count)`,
     );
-    const baseRelease = await deployBase(stage, base.commit);
-    options.log(`rehearsal: building the head ${short(head.commit)} before the load starts`);
-    const headRelease = await buildHead(stage, head.commit);
+    const [deployed, built] = await Promise.allSettled([
+      deployBase(stage, baseRelease),
+      buildHead(stage, head.commit),
+    ]);
+    if (deployed.status === 'rejected') throw deployed.reason;
+    if (built.status === 'rejected') throw built.reason;
+    const headRelease = built.value;
     return await rehearse(stage, baseRelease, headRelease, { base, head, database });
   } finally {
     await cleanup.run();
@@ -135,7 +149,8 @@ async function stageDeploys(
     DATABASE_URL: database.url,
   };
   for (const name of ['DEPLOY_ROOT', 'APP_NAME', 'APP_INSTANCES', 'PORT']) delete env[name];
-  cleanup.add(() => stopPm2(env));
+  const appName = `zdm-rehearsal-${randomBytes(3).toString('hex')}`;
+  cleanup.add(() => stopPm2(env, appName));
   if (options.keep) options.log(`rehearsal: deploy root, PM2 home and logs stay in ${work}`);
   const reporter = consoleReporter((line) => options.log(`  ${line}`));
   return {
@@ -148,7 +163,7 @@ async function stageDeploys(
       root: path.join(work, 'deploy'),
       source: repo,
       ref: 'HEAD',
-      appName: `zdm-rehearsal-${randomBytes(3).toString('hex')}`,
+      appName,
       instances: options.instances,
       readyTimeoutMs: options.readyTimeoutMs,
       port,
@@ -162,29 +177,54 @@ async function stageDeploys(
   };
 }
 
-async function deployBase(stage: Stage, commit: string): Promise<Release> {
-  const result = await runDeploy({ ...stage.deployOptions, ref: commit }, stage.reporter);
-  if (!result.ok || !result.state.release) {
-    throw new RehearsalError(
-      'REHEARSAL_BASE_DEPLOY_FAILED',
-      `the base version did not deploy, so there is nothing to rehearse against:\n${result.summary}`,
-    );
-  }
-  return result.state.release;
-}
-
-async function buildHead(stage: Stage, commit: string): Promise<Release> {
+/** The base's release, built by the deploy (which also installs the shared dependencies). */
+async function buildBase(stage: Stage, commit: string): Promise<Release> {
   const result = await runDeploy(
     { ...stage.deployOptions, ref: commit, only: ['build'] },
     stage.reporter,
   );
   if (!result.ok || !result.state.release) {
     throw new RehearsalError(
-      'REHEARSAL_HEAD_BUILD_FAILED',
-      `the head did not build (npm run build in its release):\n${result.summary}`,
+      'REHEARSAL_BASE_DEPLOY_FAILED',
+      `the base version did not build, so there is nothing to rehearse against:\n${result.summary}`,
     );
   }
   return result.state.release;
+}
+
+/** A first deploy of the base's release: its migrations, then its PM2 cluster. */
+async function deployBase(stage: Stage, release: Release): Promise<void> {
+  const result = await runDeploy(
+    { ...stage.deployOptions, ref: release.commit, release: release.id },
+    stage.reporter,
+  );
+  if (!result.ok) {
+    throw new RehearsalError(
+      'REHEARSAL_BASE_DEPLOY_FAILED',
+      `the base version did not deploy, so there is nothing to rehearse against:\n${result.summary}`,
+    );
+  }
+}
+
+/**
+ * The pipeline's own build, called directly: the deploy lock is the base deploy's meanwhile.
+ * The dependencies installed for the base are reused when the lock file did not change.
+ */
+async function buildHead(stage: Stage, commit: string): Promise<Release> {
+  try {
+    return await buildRelease({
+      source: stage.deployOptions.source,
+      ref: commit,
+      root: stage.deployOptions.root,
+      reporter: stage.reporter,
+      env: stage.deployOptions.env,
+    });
+  } catch (error) {
+    throw new RehearsalError(
+      'REHEARSAL_HEAD_BUILD_FAILED',
+      `the head did not build (npm run build in its release): ${(error as Error).message}`,
+    );
+  }
 }
 
 async function rehearse(
@@ -216,6 +256,7 @@ async function rehearse(
     await warmup.stop();
   }
 
+  const loadAtStart = loadAverage();
   const tracker = new PhaseTracker();
   const sampler = startLockSampler(stage.databaseUrl);
   tracker.mark('before');
@@ -245,6 +286,7 @@ async function rehearse(
   const report = buildReport({
     startedAt,
     machine: machineDescription(),
+    loadAverage: { start: loadAtStart, end: loadAverage() },
     settings: {
       rows: options.rows,
       rate: options.rate,
@@ -271,7 +313,9 @@ async function rehearse(
     ...(locks.error ? { lockSamplingError: locks.error } : {}),
     migrations: await migrationsSince(stage.databaseUrl, headRelease, deployStartedAt, tracker),
   });
-  return { report, files: writeReport(report, path.resolve(options.outDir)) };
+  const files = writeReport(report, path.resolve(options.outDir));
+  options.log(`rehearsal: report written to ${files.markdown}`);
+  return { report, files };
 }
 
 /** The migrations the rehearsed deploy applied, with their durations from `zdm_migrations`. */
@@ -297,11 +341,24 @@ async function migrationsSince(
     }));
 }
 
-async function stopPm2(env: NodeJS.ProcessEnv): Promise<void> {
-  await runCommand(process.execPath, [require.resolve('pm2/bin/pm2'), 'kill'], {
-    env,
-    timeoutMs: 60_000,
-  }).catch(() => undefined);
+/**
+ * The rehearsal's PM2 daemon and its workers, killed by pid: the measurement is over and no
+ * request is in flight, so the graceful `pm2 kill` (each worker draining in turn) would only
+ * cost time. The daemon goes first, so it cannot restart the workers.
+ */
+async function stopPm2(env: NodeJS.ProcessEnv, appName: string): Promise<void> {
+  const pm2 = new Pm2({ env, reporter: silentReporter });
+  const workers = await pm2.list(appName).catch(() => []);
+  const pidFile = path.join(env.PM2_HOME as string, 'pm2.pid');
+  const daemon = fs.existsSync(pidFile) ? Number(fs.readFileSync(pidFile, 'utf8')) : undefined;
+  for (const pid of [daemon, ...workers.map((worker) => worker.pid)]) {
+    if (!pid) continue;
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }
 }
 
 /** Waits, or rejects as soon as the rehearsal is aborted. */
@@ -336,6 +393,8 @@ class Cleanup {
   }
 
   async run(): Promise<void> {
+    const started = Date.now();
+    this.options.log('rehearsal: cleaning up (PM2 daemon, database, temporary files)');
     for (const step of this.steps.reverse()) {
       try {
         await step();
@@ -343,7 +402,12 @@ class Cleanup {
         this.options.log(`rehearsal: cleaning up failed: ${(error as Error).message}`);
       }
     }
+    this.options.log(`rehearsal: cleaned up in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   }
+}
+
+function loadAverage(): number {
+  return Math.round(os.loadavg()[0] * 10) / 10;
 }
 
 function short(commit: string): string {

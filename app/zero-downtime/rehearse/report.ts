@@ -10,6 +10,8 @@ import { DEPLOY_PHASES, type Phase, type PhaseName } from './phases';
 export interface RehearsalFacts {
   startedAt: string;
   machine: string;
+  /** The 1-minute load average when the load started and when it stopped: a busy machine inflates every latency. */
+  loadAverage: { start: number; end: number };
   settings: RehearsalSettings;
   base: VersionFacts;
   head: VersionFacts;
@@ -99,6 +101,7 @@ export interface RehearsalReport {
   formatVersion: 1;
   startedAt: string;
   machine: string;
+  loadAverage: RehearsalFacts['loadAverage'];
   settings: RehearsalSettings;
   base: VersionFacts;
   head: VersionFacts;
@@ -143,6 +146,7 @@ export function buildReport(facts: RehearsalFacts): RehearsalReport {
     formatVersion: 1,
     startedAt: facts.startedAt,
     machine: facts.machine,
+    loadAverage: facts.loadAverage,
     settings: facts.settings,
     base: facts.base,
     head: facts.head,
