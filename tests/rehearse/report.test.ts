@@ -249,6 +249,7 @@ describe('the rehearsal report', () => {
       '| rollout | 12 | 20 | 53 | 7 | **3** (1 × socket ECONNRESET, 1 × status 502, 1 × timeout) | 20 | 10000 | 10000 | 2 | 0 |',
     );
     expect(markdown).toContain('| POST /users | 1 × status 502 |');
+    expect(markdown).toContain('> The load reached 6 req/s of the 50 aimed at');
     expect(markdown).toContain('zdm-migrate build-host (pid 9)');
     expect(markdown).toContain(
       '| post-deploy | 20270101000001-add-users-nickname-not-null | 953 | 21.5 |',

@@ -7,6 +7,7 @@ export function renderMarkdown(report: RehearsalReport, chartFile: string): stri
     `# Deploy rehearsal: ${report.verdict.ok ? 'PASSED' : 'FAILED'}`,
     '',
     ...verdict(report),
+    ...underRate(report),
     '',
     `![throughput, p99 latency, failures and lock waits over time](${chartFile})`,
     '',
@@ -59,6 +60,18 @@ function verdict(report: RehearsalReport): string[] {
     ];
   }
   return report.verdict.reasons.map((reason) => `- **${reason}**`);
+}
+
+/** A machine too busy to send the load is a machine too busy to measure latency on. */
+function underRate(report: RehearsalReport): string[] {
+  const reached = report.total.ratePerSecond;
+  if (reached >= report.settings.rate * 0.9) return [];
+  return [
+    '',
+    `> The load reached ${reached} req/s of the ${report.settings.rate} aimed at: each ` +
+      `connection waits for its answer, so slow answers (a busy machine: load average ` +
+      `${report.loadAverage.start}) lowered the rate. Read the latencies with that in mind.`,
+  ];
 }
 
 function statsCells(stats: LatencyStats): string {
