@@ -223,8 +223,9 @@ describe('npm run deploy -- --target local', () => {
     expect(waited.code).toBe(0);
 
     // Another machine deploying to the same database holds only the advisory lock.
+    const otherRoot = tempDir('zdm-deploy-other-root-');
     const otherMachine = await acquireDeployLock({
-      root: tempDir('zdm-deploy-other-root-'),
+      root: otherRoot,
       databaseUrl: database.url,
       waitMs: 0,
       reporter: silentReporter,
@@ -236,6 +237,7 @@ describe('npm run deploy -- --target local', () => {
       expect(refusedByDatabase.output).toContain('another deploy holds the deploy lock of');
     } finally {
       await otherMachine.release();
+      fs.rmSync(otherRoot, { recursive: true, force: true });
     }
   });
 });
