@@ -5,18 +5,21 @@ import path from 'node:path';
 import { readTestServerState } from '../support/server';
 import { projectRoot, tsxCli } from '../support/process';
 
+const NOT_COPIED = new Set([
+  'node_modules',
+  '.git',
+  'dist',
+  '.data',
+  'reports',
+  '.deploy',
+  'coverage',
+]);
+
 /** A copy of the project (sharing node_modules) where the generator may write freely. */
 function copyProject(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zdm-generate-'));
-  for (const entry of [
-    'app',
-    'scripts',
-    'migrations',
-    'tests',
-    'package.json',
-    'tsconfig.json',
-    'jest.config.js',
-  ]) {
+  for (const entry of fs.readdirSync(projectRoot)) {
+    if (NOT_COPIED.has(entry)) continue;
     fs.cpSync(path.join(projectRoot, entry), path.join(dir, entry), { recursive: true });
   }
   fs.symlinkSync(path.join(projectRoot, 'node_modules'), path.join(dir, 'node_modules'));
