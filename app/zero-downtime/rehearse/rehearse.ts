@@ -59,7 +59,8 @@ const ECOSYSTEM = 'deploy/ecosystem.config.js';
 
 export async function runRehearsal(options: RehearsalOptions): Promise<RehearsalResult> {
   const repo = await repositoryRoot(options.source);
-  const { base, head } = await versions(repo, options);
+  const { base, head, uncommitted } = await versions(repo, options);
+  if (uncommitted) options.log(`rehearsal: deploying ${head.note}`);
   const cleanup = new Cleanup(options);
   try {
     const work = fs.mkdtempSync(path.join(os.tmpdir(), 'zdm-rehearsal-'));
@@ -82,7 +83,7 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
     if (deployed.status === 'rejected') throw deployed.reason;
     if (built.status === 'rejected') throw built.reason;
     const headRelease = built.value;
-    return await rehearse(stage, baseRelease, headRelease, { base, head, database });
+    return await rehearse(stage, baseRelease, headRelease, { base, head });
   } finally {
     await cleanup.run();
   }
@@ -91,7 +92,7 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
 async function versions(
   repo: string,
   options: RehearsalOptions,
-): Promise<{ base: VersionFacts; head: VersionFacts }> {
+): Promise<{ base: VersionFacts; head: VersionFacts; uncommitted: boolean }> {
   const head: VersionFacts = { ref: options.head, commit: await resolveCommit(repo, options.head) };
   const base = options.base
     ? { ref: options.base, commit: await resolveCommit(repo, options.base) }
@@ -112,14 +113,15 @@ async function versions(
       );
     }
   }
-  if (options.head === 'HEAD' && (await hasUncommittedChanges(repo))) {
+  const uncommitted = options.head === 'HEAD' && (await hasUncommittedChanges(repo));
+  if (uncommitted) {
     head.note =
       'the HEAD commit; uncommitted changes in the working tree are NOT part of it ' +
       '(the deploy builds commits): commit them to rehearse them';
-  } else {
-    head.note = options.head === 'HEAD' ? 'the HEAD commit' : undefined;
+  } else if (options.head === 'HEAD') {
+    head.note = 'the HEAD commit';
   }
-  return { base, head };
+  return { base, head, uncommitted };
 }
 
 /** What every deploy of the rehearsal shares: one deploy root, one PM2 daemon, one port. */
@@ -231,7 +233,7 @@ async function rehearse(
   stage: Stage,
   baseRelease: Release,
   headRelease: Release,
-  facts: { base: VersionFacts; head: VersionFacts; database: BenchDatabase },
+  facts: { base: VersionFacts; head: VersionFacts },
 ): Promise<RehearsalResult> {
   const { options } = stage;
   const startedAt = new Date().toISOString();
