@@ -30,8 +30,11 @@ async function waitUntilRefused(port: number): Promise<void> {
     try {
       await get(port, '/health/live', false);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ECONNREFUSED') return;
-      throw error;
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ECONNREFUSED') return;
+      // A probe connection still in the accept queue when the listener closes is reset by the
+      // kernel: the listener is going away, so keep probing until connections are refused.
+      if (code !== 'ECONNRESET') throw error;
     }
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
