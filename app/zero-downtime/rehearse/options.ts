@@ -46,7 +46,7 @@ export const REHEARSAL_DEFAULTS = {
   instances: 2,
   beforeSeconds: 10,
   afterSeconds: 10,
-  warmupSeconds: 2,
+  warmupSeconds: 5,
   budgetFactor: 3,
   budgetFloorMs: 500,
   readyTimeoutMs: 60_000,

@@ -62,6 +62,8 @@ async function seedTable(
     const count = Math.min(perInsert, rows - first);
     ids.push(...(await insertRows(client, shape, planned, first, count)));
   }
+  // Production tables have statistics; without them autovacuum's ANALYZE would run mid-load.
+  await client.query(`ANALYZE ${quoteIdent(shape.table)}`);
   return { table: shape.table, rows, ids };
 }
 
