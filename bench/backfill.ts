@@ -1,6 +1,7 @@
 import { Client, Pool } from 'pg';
 import { backfill, BACKFILL_DEFAULTS } from '../app/zero-downtime/backfill';
-import { machineDescription, openBenchDatabase } from './support';
+import { machineDescription } from '../app/zero-downtime/load/machine';
+import { openScratchDatabase } from '../app/db/scratch-database';
 
 /**
  * `npm run bench:backfill`: on a table of 1,000,000 rows, the time of one `UPDATE` of every row
@@ -27,7 +28,7 @@ interface Run {
 }
 
 async function main(): Promise<void> {
-  const database = await openBenchDatabase('bench_backfill');
+  const database = await openScratchDatabase('bench_backfill', process.env.DATABASE_URL);
   const db = new Client({ connectionString: database.url });
   await db.connect();
   try {

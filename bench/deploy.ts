@@ -16,8 +16,9 @@ import {
   summarize,
   usersMix,
   type RequestRecord,
-} from './load';
-import { machineDescription, openBenchDatabase } from './support';
+} from '../app/zero-downtime/load';
+import { machineDescription } from '../app/zero-downtime/load/machine';
+import { openScratchDatabase } from '../app/db/scratch-database';
 
 /**
  * `npm run bench:deploy`: three deploys in a row of a PM2 cluster under keep-alive load
@@ -44,7 +45,7 @@ interface DeployWindow {
 }
 
 async function main(): Promise<number> {
-  const database = await openBenchDatabase('bench_deploy');
+  const database = await openScratchDatabase('bench_deploy', process.env.DATABASE_URL);
   const repo = createSourceRepo();
   const root = tempDir('zdm-bench-deploy-root-');
   const pm2Home = tempDir('zdm-bench-deploy-pm2-');

@@ -5,7 +5,8 @@ import { Client } from 'pg';
 import { createLogger } from '../app/logger';
 import { migrateDatabase } from '../app/zero-downtime/runner';
 import { freePort } from '../tests/support/process';
-import { machineDescription, openBenchDatabase } from './support';
+import { machineDescription } from '../app/zero-downtime/load/machine';
+import { openScratchDatabase } from '../app/db/scratch-database';
 
 /**
  * `npm run bench:http`: requests/s and p99 of the starter next to bare Express doing the same
@@ -23,7 +24,7 @@ interface Figures {
 }
 
 async function main(): Promise<void> {
-  const database = await openBenchDatabase('bench_http');
+  const database = await openScratchDatabase('bench_http', process.env.DATABASE_URL);
   try {
     await migrateDatabase({
       databaseUrl: database.url,

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { Client } from 'pg';
 import { createLogger } from '../app/logger';
 import { migrateDatabase } from '../app/zero-downtime/runner';
-import { machineDescription, openBenchDatabase } from './support';
+import { machineDescription } from '../app/zero-downtime/load/machine';
+import { openScratchDatabase } from '../app/db/scratch-database';
 
 /**
  * `npm run bench:lock-stall`: how long live traffic stalls while a migration's ALTER TABLE
@@ -61,7 +62,7 @@ async function startTraffic(url: string) {
 }
 
 async function scenario(label: string, lockTimeoutMs: number): Promise<Outcome> {
-  const database = await openBenchDatabase('bench_lock_stall');
+  const database = await openScratchDatabase('bench_lock_stall', process.env.DATABASE_URL);
   const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-lock-stall-'));
   try {
     const setup = new Client({ connectionString: database.url });

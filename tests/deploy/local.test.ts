@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { acquireDeployLock } from '../../app/zero-downtime/deploy/lock';
 import { silentReporter } from '../../app/zero-downtime/deploy';
-import { failureKind, formatSummary, startLoad, summarize } from '../../bench/load';
+import { failureKind, formatSummary, startLoad, summarize } from '../../app/zero-downtime/load';
 import { createEmptyDatabase, type TestDatabase } from '../support/database';
 import { freePort } from '../support/process';
 import {

@@ -3,7 +3,7 @@ import http from 'node:http';
 import readline from 'node:readline';
 import { createLogger } from '../../app/logger';
 import { startServer, type RunningServer } from '../../app/server';
-import { formatSummary, startLoad, summarize, failureKind } from '../../bench/load';
+import { formatSummary, startLoad, summarize, failureKind } from '../../app/zero-downtime/load';
 import { testConfig } from '../support/app';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { freePort, projectRoot, tsxCli } from '../support/process';

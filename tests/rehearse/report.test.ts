@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { RequestRecord } from '../../bench/load';
+import type { RequestRecord } from '../../app/zero-downtime/load';
 import type { Reporter } from '../../app/zero-downtime/deploy';
 import {
   PhaseTracker,

@@ -1,4 +1,4 @@
-import type { RequestSpec } from '../../../bench/load';
+import type { RequestSpec } from '../load';
 import type { Operation, Resource } from './release-app';
 import type { SeededTable } from './seed';
 import { writableColumns, type ColumnShape } from './shapes';

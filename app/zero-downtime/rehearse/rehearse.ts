@@ -2,9 +2,10 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startLoad } from '../../../bench/load';
-import { machineDescription, openBenchDatabase, type BenchDatabase } from '../../../bench/support';
-import { freePort } from '../../../tests/support/process';
+import { startLoad } from '../load';
+import { machineDescription } from '../load/machine';
+import { openScratchDatabase, type ScratchDatabase } from '../../db/scratch-database';
+import { freePort } from '../../db/free-port';
 import { redactUrl } from '../../config';
 import {
   consoleReporter,
@@ -67,7 +68,7 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
     cleanup.add(() =>
       options.keep ? undefined : fs.rmSync(work, { recursive: true, force: true }),
     );
-    const database = await openBenchDatabase('zdm_rehearsal');
+    const database = await openScratchDatabase('zdm_rehearsal', options.env.DATABASE_URL);
     cleanup.add(() => database.close());
     const stage = await stageDeploys(repo, work, database, options, cleanup);
     options.log(`rehearsal: building the base ${short(base.commit)} (${base.ref})`);
@@ -136,7 +137,7 @@ interface Stage {
 async function stageDeploys(
   repo: string,
   work: string,
-  database: BenchDatabase,
+  database: ScratchDatabase,
   options: RehearsalOptions,
   cleanup: Cleanup,
 ): Promise<Stage> {

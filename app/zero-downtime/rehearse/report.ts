@@ -1,4 +1,4 @@
-import { failureKind, summarize, type RequestRecord } from '../../../bench/load';
+import { failureKind, summarize, type RequestRecord } from '../load';
 import type { LockSample, LockWaiter } from './lock-sampler';
 import { DEPLOY_PHASES, type Phase, type PhaseName } from './phases';
 
@@ -56,7 +56,7 @@ export interface MigrationTiming {
 export interface LatencyStats {
   requests: number;
   failed: number;
-  /** `status 500`, `socket ECONNRESET`, `timeout` (bench/load's failure kinds). */
+  /** `status 500`, `socket ECONNRESET`, `timeout` (the load generator's failure kinds). */
   failuresByKind: Record<string, number>;
   /** Answers that asked the client to close the connection: an instance draining. */
   connectionCloses: number;

@@ -1,23 +1,25 @@
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import fs from 'node:fs';
 import { Client } from 'pg';
-import { startEmbeddedPostgres, type EmbeddedServer } from '../app/db/embedded';
-import { freePort } from '../tests/support/process';
+import { startEmbeddedPostgres, type EmbeddedServer } from './embedded';
+import { freePort } from './free-port';
 
 /**
- * A PostgreSQL server for a benchmark: DATABASE_URL's server when set, else an embedded one in
- * a temporary folder. Each benchmark works in its own fresh database and drops it afterwards.
+ * A fresh database for a benchmark or a rehearsal: on the server of `serverUrl` when given,
+ * else on an embedded server in a temporary folder. `close()` drops it (and stops the server).
  */
-export interface BenchDatabase {
+export interface ScratchDatabase {
   url: string;
   close(): Promise<void>;
 }
 
-export async function openBenchDatabase(prefix: string): Promise<BenchDatabase> {
+export async function openScratchDatabase(
+  prefix: string,
+  serverUrl: string | undefined,
+): Promise<ScratchDatabase> {
   let embedded: EmbeddedServer | undefined;
   let dataDir: string | undefined;
-  let serverUrl = process.env.DATABASE_URL;
   if (!serverUrl) {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `${prefix}-pg-`));
     embedded = await startEmbeddedPostgres({
@@ -28,14 +30,15 @@ export async function openBenchDatabase(prefix: string): Promise<BenchDatabase> 
     });
     serverUrl = embedded.url;
   }
+  const server = serverUrl;
   const name = `${prefix}_${process.pid}_${Date.now()}`;
-  await admin(serverUrl, `CREATE DATABASE ${name}`);
-  const url = new URL(serverUrl);
+  await admin(server, `CREATE DATABASE ${name}`);
+  const url = new URL(server);
   url.pathname = `/${name}`;
   return {
     url: url.toString(),
     close: async () => {
-      await admin(serverUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin(server, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await embedded?.stop();
       if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
     },
@@ -52,9 +55,4 @@ async function admin(serverUrl: string, sql: string): Promise<void> {
   } finally {
     await client.end();
   }
-}
-
-export function machineDescription(): string {
-  const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
-  return `${os.cpus().length} x ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}`;
 }
