@@ -24,10 +24,7 @@ export function requestId() {
 export function requestLog(logger: Logger) {
   return (req: Request, res: Response, next: NextFunction): void => {
     const started = process.hrtime.bigint();
-    let logged = false;
     const log = (): void => {
-      if (logged) return;
-      logged = true;
       const level = res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'http';
       // Winston formats a line before its transports filter by level: skip that work here.
       if (!logger.isLevelEnabled(level)) return;
@@ -41,7 +38,7 @@ export function requestLog(logger: Logger) {
         aborted: !res.writableFinished || undefined,
       });
     };
-    res.once('finish', log);
+    // 'close' follows 'finish' on a completed response and also fires when the client gives up.
     res.once('close', log);
     next();
   };
