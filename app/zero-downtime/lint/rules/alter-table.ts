@@ -1,6 +1,16 @@
 /** Access to ALTER TABLE statements on tables that existed before this migration. */
 import type { AlterTableCmd, AlterTableStmt, ColumnDef, Constraint, RangeVar } from 'libpg-query';
-import { alterCommands, columnDefOf, constraintOf, constraintsOf, nodeOf } from '../ast';
+import {
+  alterCommands,
+  columnDefOf,
+  constraintOf,
+  constraintsOf,
+  nodeOf,
+  quoteName,
+  tableText,
+  typeText,
+} from '../ast';
+import { asTableConstraint } from './constraint-sql';
 import type { AnalyzedStatement, Migration } from '../migration';
 
 export interface ExistingAlter {
@@ -67,4 +77,31 @@ export function constraintsAddedToExistingTable(
 
 export function hasConstraint(column: AddedColumn, contype: string): boolean {
   return column.constraints.some((constraint) => constraint.contype === contype);
+}
+
+/** A constraint added to an existing table, at table level or inline in ADD COLUMN. */
+export interface AddedConstraint {
+  relation: RangeVar | undefined;
+  constraint: Constraint;
+  /** Set when the constraint was written inline in ADD COLUMN: that column, added alone. */
+  addColumnSql?: string;
+}
+
+/** Constraints of `contype` written inline in ADD COLUMN on an existing table, as table constraints. */
+export function inlineConstraintsOfAddedColumns(
+  statement: AnalyzedStatement,
+  migration: Migration,
+  contype: string,
+): AddedConstraint[] {
+  return columnsAddedToExistingTable(statement, migration).flatMap((added) =>
+    added.constraints
+      .filter((constraint) => constraint.contype === contype)
+      .map((constraint) => ({
+        relation: added.relation,
+        constraint: asTableConstraint(constraint, added.name),
+        addColumnSql:
+          `ALTER TABLE ${tableText(added.relation)} ADD COLUMN ${quoteName(added.name)} ` +
+          `${typeText(added.column.typeName)};`,
+      })),
+  );
 }

@@ -1,23 +1,15 @@
 /** Shared by add-foreign-key-validated and add-check-validated: NOT VALID, then VALIDATE. */
-import type { Constraint, RangeVar } from 'libpg-query';
-import { quoteName, tableText, typeText } from '../ast';
 import type { AnalyzedStatement, Migration } from '../migration';
-import { columnsAddedToExistingTable, constraintsAddedToExistingTable } from './alter-table';
 import {
-  addConstraintSql,
-  asTableConstraint,
-  constraintName,
-  validateConstraintSql,
-} from './constraint-sql';
+  constraintsAddedToExistingTable,
+  inlineConstraintsOfAddedColumns,
+  type AddedConstraint,
+} from './alter-table';
+import { addConstraintSql, constraintName, validateConstraintSql } from './constraint-sql';
 import type { RuleHit } from './rule';
 import { hit } from './rule';
 
-export interface ValidatedConstraint {
-  relation: RangeVar | undefined;
-  constraint: Constraint;
-  /** Set when the constraint was written inline in ADD COLUMN. */
-  addColumnSql?: string;
-}
+export type ValidatedConstraint = AddedConstraint;
 
 /** Constraints of the given type added to an existing table without NOT VALID. */
 export function validatedConstraints(
@@ -28,17 +20,7 @@ export function validatedConstraints(
   const tableLevel = constraintsAddedToExistingTable(statement, migration)
     .filter(({ constraint }) => constraint.contype === contype && !constraint.skip_validation)
     .map(({ relation, constraint }) => ({ relation, constraint }));
-  const inline = columnsAddedToExistingTable(statement, migration).flatMap((added) =>
-    added.constraints
-      .filter((constraint) => constraint.contype === contype)
-      .map((constraint) => ({
-        relation: added.relation,
-        constraint: asTableConstraint(constraint, added.name),
-        addColumnSql:
-          `ALTER TABLE ${tableText(added.relation)} ADD COLUMN ${quoteName(added.name)} ` +
-          `${typeText(added.column.typeName)};`,
-      })),
-  );
+  const inline = inlineConstraintsOfAddedColumns(statement, migration, contype);
   return [...tableLevel, ...inline];
 }
 

@@ -1,16 +1,15 @@
 /** Shared by add-unique-constraint and add-primary-key: build the index first, then attach it. */
-import type { Constraint, RangeVar } from 'libpg-query';
-import { names, quoteName, tableText, typeText } from '../ast';
+import { names, quoteName, tableText } from '../ast';
 import { setNotNullRecipe } from '../recipes';
 import type { AnalyzedStatement, Migration } from '../migration';
-import { columnsAddedToExistingTable, constraintsAddedToExistingTable } from './alter-table';
-import { asTableConstraint, constraintName } from './constraint-sql';
+import {
+  constraintsAddedToExistingTable,
+  inlineConstraintsOfAddedColumns,
+  type AddedConstraint,
+} from './alter-table';
+import { constraintName } from './constraint-sql';
 
-export interface IndexBackedConstraint {
-  relation: RangeVar | undefined;
-  constraint: Constraint;
-  addColumnSql?: string;
-}
+export type IndexBackedConstraint = AddedConstraint;
 
 /** UNIQUE / PRIMARY KEY constraints that would build their index under lock (no USING INDEX). */
 export function indexBackedConstraints(
@@ -21,17 +20,7 @@ export function indexBackedConstraints(
   const tableLevel = constraintsAddedToExistingTable(statement, migration).filter(
     ({ constraint }) => constraint.contype === contype && !constraint.indexname,
   );
-  const inline = columnsAddedToExistingTable(statement, migration).flatMap((added) =>
-    added.constraints
-      .filter((constraint) => constraint.contype === contype)
-      .map((constraint) => ({
-        relation: added.relation,
-        constraint: asTableConstraint(constraint, added.name),
-        addColumnSql:
-          `ALTER TABLE ${tableText(added.relation)} ADD COLUMN ${quoteName(added.name)} ` +
-          `${typeText(added.column.typeName)};`,
-      })),
-  );
+  const inline = inlineConstraintsOfAddedColumns(statement, migration, contype);
   return [...tableLevel, ...inline];
 }
 
