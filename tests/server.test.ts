@@ -2,10 +2,9 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { createLogger } from '../app/logger';
-import { startServer, type RunningServer } from '../app/server';
-import { createTestDatabase, type TestDatabase } from './support/database';
-import { testConfig } from './support/app';
+import type { RunningServer } from '../app/server';
+import { createTestDatabase } from './support/database';
+import { startTestServer, type TestServer } from './support/app';
 import { freePort, spawnTs, waitForStatus } from './support/process';
 
 interface Answer {
@@ -29,26 +28,17 @@ function send(options: http.RequestOptions, body?: string): Promise<Answer> {
 }
 
 describe('graceful shutdown (in process)', () => {
-  let database: TestDatabase;
+  let server: TestServer;
   let running: RunningServer;
   let port: number;
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    const config = testConfig({
-      DATABASE_URL: database.url,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      SHUTDOWN_DRAIN_DELAY_MS: '400',
-      SHUTDOWN_TIMEOUT_MS: '5000',
-    });
-    running = await startServer(config, createLogger({ env: 'test', logLevel: 'silent' }));
-    port = (running.server.address() as { port: number }).port;
+    server = await startTestServer({ SHUTDOWN_DRAIN_DELAY_MS: '400', SHUTDOWN_TIMEOUT_MS: '5000' });
+    ({ running, port } = server);
   });
 
   afterAll(async () => {
-    await running.stop();
-    await database.drop();
+    await server.close();
   });
 
   it('fails readiness at once, finishes the in-flight request with Connection: close, then refuses new connections', async () => {

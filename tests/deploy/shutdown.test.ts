@@ -1,11 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import readline from 'node:readline';
-import { createLogger } from '../../app/logger';
-import { startServer, type RunningServer } from '../../app/server';
+import type { RunningServer } from '../../app/server';
 import { formatSummary, startLoad, summarize, failureKind } from '../../app/zero-downtime/load';
-import { testConfig } from '../support/app';
-import { createTestDatabase, type TestDatabase } from '../support/database';
+import { startTestServer, type TestServer } from '../support/app';
+import { createTestDatabase } from '../support/database';
 import { freePort, projectRoot, tsxCli } from '../support/process';
 
 jest.setTimeout(120_000);
@@ -41,26 +40,20 @@ async function waitUntilRefused(port: number): Promise<void> {
 }
 
 describe('graceful shutdown and idle keep-alive sockets', () => {
-  let database: TestDatabase;
+  let server: TestServer;
   let running: RunningServer;
   let port: number;
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    const config = testConfig({
-      DATABASE_URL: database.url,
-      PORT: '0',
-      HOST: '127.0.0.1',
+    server = await startTestServer({
       SHUTDOWN_DRAIN_DELAY_MS: '300',
       SHUTDOWN_TIMEOUT_MS: '10000',
     });
-    running = await startServer(config, createLogger({ env: 'test', logLevel: 'silent' }));
-    port = (running.server.address() as { port: number }).port;
+    ({ running, port } = server);
   });
 
   afterAll(async () => {
-    await running.stop();
-    await database.drop();
+    await server.close();
   });
 
   it('answers a request sent on an idle keep-alive socket after the server stopped accepting, with Connection: close', async () => {

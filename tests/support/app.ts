@@ -6,6 +6,7 @@ import { createSequelize } from '../../app/db/connection';
 import { Lifecycle } from '../../app/http/lifecycle';
 import { createLogger, type Logger } from '../../app/logger';
 import { initModels } from '../../app/models';
+import { startServer, type RunningServer } from '../../app/server';
 import { createTestDatabase, type TestDatabase } from './database';
 
 export interface TestApp {
@@ -44,4 +45,25 @@ export async function createTestApp(
 /** A config from explicit variables only, never from the developer's .env or shell. */
 export function testConfig(env: Record<string, string> = {}): Config {
   return loadConfig({ NODE_ENV: 'test', ...env });
+}
+
+export interface TestServer {
+  running: RunningServer;
+  port: number;
+  close(): Promise<void>;
+}
+
+/** The real server (startServer) on 127.0.0.1, a free port and its own migrated database. */
+export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+  const database = await createTestDatabase();
+  const config = testConfig({ DATABASE_URL: database.url, PORT: '0', HOST: '127.0.0.1', ...env });
+  const running = await startServer(config, createLogger({ env: 'test', logLevel: 'silent' }));
+  return {
+    running,
+    port: (running.server.address() as { port: number }).port,
+    close: async () => {
+      await running.stop();
+      await database.drop();
+    },
+  };
 }
