@@ -60,7 +60,5 @@ export function plural(name: string): string {
   return `${name}s`;
 }
 
-/** `YYYYMMDDHHMMSS` in UTC, the prefix of every migration file. */
-export function migrationTimestamp(now: Date): string {
-  return now.toISOString().replace(/[-:T]/g, '').slice(0, 14);
-}
+/** The runner owns migration file names; generators stamp their files the same way. */
+export { migrationTimestamp } from '../zero-downtime/runner/create';
