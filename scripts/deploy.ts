@@ -31,6 +31,8 @@ const USAGE = `usage: npm run deploy -- --target <${Object.keys(TARGETS).join('|
   --only STEP,...         run only these steps
   --release ID            deploy an already built release instead of building --ref
   --rollback              put back the release that served before the last deploy
+  --previous ID|none      what served before the deploy on this host, when the caller knows
+                          better than the state file (the ssh target passes it to each host)
   --instances K           workers per host (default: as running, else one per CPU)
   --ready-timeout MS      how long a new instance may take to become ready (default 60000)
   --port PORT             where instances listen, for /health/ready (default $PORT or 3000)
@@ -60,6 +62,7 @@ function parse() {
       only: { type: 'string' },
       release: { type: 'string' },
       rollback: { type: 'boolean', default: false },
+      previous: { type: 'string' },
       instances: { type: 'string' },
       'ready-timeout': { type: 'string' },
       port: { type: 'string' },
@@ -119,6 +122,7 @@ function toOptions(args: Args): DeployOptions {
     from: args.from as Step | undefined,
     only: steps(args.only),
     release: args.release,
+    previousRelease: previousRelease(args.previous),
     appName: args['app-name'] ?? env.APP_NAME ?? packageName(),
     instances: wholeNumber('--instances', args.instances ?? env.APP_INSTANCES) || undefined,
     readyTimeoutMs: wholeNumber('--ready-timeout', args['ready-timeout'], 60_000)!,
@@ -139,6 +143,15 @@ function toOptions(args: Args): DeployOptions {
       node: args['remote-node'] ?? 'node',
     },
   };
+}
+
+function previousRelease(value: string | undefined): string | null | undefined {
+  if (value === undefined) return undefined;
+  if (value === 'none') return null;
+  if (!/^[\w.-]+$/.test(value)) {
+    throw new UsageError(`--previous must be a release id or "none", got "${value}"`);
+  }
+  return value;
 }
 
 /** The deploy root's shared/.env fills in what the environment does not set. */

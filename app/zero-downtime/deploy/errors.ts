@@ -3,6 +3,7 @@ export type DeployErrorCode =
   | 'DEPLOY_LOCKED'
   | 'DEPLOY_NO_STATE'
   | 'BUILD_FAILED'
+  | 'SHIP_FAILED'
   | 'MIGRATION_FAILED'
   | 'ROLLOUT_FAILED'
   | 'VERIFY_FAILED'
@@ -21,3 +22,6 @@ export class DeployError extends Error {
     this.name = 'DeployError';
   }
 }
+
+/** Said (with exit code 1) when a rollback leaves nothing serving. */
+export const NOTHING_SERVES = 'NOTHING SERVES NOW';

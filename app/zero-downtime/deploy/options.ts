@@ -16,6 +16,12 @@ export interface DeployOptions {
   only?: Step[];
   /** Deploy this already built release id instead of building one. */
   release?: string;
+  /**
+   * What served on this host before the deploy, as the machine driving it recorded it: a
+   * release id, or null for "nothing" (a first deploy). The ssh target passes it to each
+   * host, so a host's rollback never depends on the host's own state file.
+   */
+  previousRelease?: string | null;
   /** The PM2 app name. */
   appName: string;
   /** Workers per host; default: what is running, or the ecosystem file's default (CPUs). */

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { redactUrl } from '../../config';
 import { runCommand } from './commands';
-import { DeployError } from './errors';
+import { DeployError, NOTHING_SERVES } from './errors';
 import { acquireDeployLock, type DeployLock } from './lock';
 import type { DeployOptions } from './options';
 import { pruneDependencies } from './dependencies';
@@ -68,9 +68,14 @@ export async function rollBackLastDeploy(
     }
     const outcome = await target.rollback(contextFor(options, reporter, state));
     state.status = 'rolled-back';
-    state.outcome = outcome;
+    state.outcome = outcome.summary;
+    state.servingAfterRollback = outcome.serving;
     writeState(options.root, state);
-    return { ok: true, state, summary: outcome };
+    const summary = outcome.serving
+      ? outcome.summary
+      : `${outcome.summary}\n${NOTHING_SERVES}: the rolled-back deploy was the first one, so no ` +
+        'earlier release exists to put back. Deploy a release to serve again.';
+    return { ok: outcome.serving, state, summary };
   } finally {
     await lock.release();
   }
@@ -127,13 +132,16 @@ async function failed(
   state.steps[step] = 'failed';
   state.failedStep = step;
   state.error = (error as Error).message;
+  state.errorCode = error instanceof DeployError ? error.code : undefined;
   state.status = 'failed';
   context.saveState();
   reporter.warn(`${step} failed: ${state.error}`);
   if (rollsBackOnFailure(step)) {
     reporter.step('rollback', 'putting back the release that served before this deploy');
     try {
-      state.outcome = await target.rollback(context);
+      const outcome = await target.rollback(context);
+      state.outcome = outcome.summary;
+      state.servingAfterRollback = outcome.serving;
       state.status = 'rolled-back';
     } catch (rollbackError) {
       state.outcome = `ROLLBACK FAILED: ${(rollbackError as Error).message}`;
@@ -154,10 +162,16 @@ function failedSummary(step: Step, state: DeployState): string {
 function whatItMeans(step: Step, state: DeployState): string[] {
   switch (step) {
     case 'build':
-      return [
-        'Nothing changed on the servers or in the database.',
-        'Fix the build, then run the deploy again (or resume: --from build).',
-      ];
+      return state.errorCode === 'SHIP_FAILED'
+        ? [
+            'Nothing changed in the database, and no host serves anything new (a release ' +
+              'folder that was being copied is not used).',
+            'Fix the access to the host, then run the deploy again (or resume: --from build).',
+          ]
+        : [
+            'Nothing changed on the servers or in the database.',
+            'Fix the build, then run the deploy again (or resume: --from build).',
+          ];
     case 'migrate-pre':
       return [
         'The old version still serves. Pre-deploy migrations that finished stay applied (they ' +
@@ -168,9 +182,7 @@ function whatItMeans(step: Step, state: DeployState): string[] {
     case 'rollout':
     case 'verify':
       return [
-        state.status === 'rolled-back'
-          ? 'The previous version serves again, on the expanded schema. Post-deploy migrations did not run.'
-          : 'The rollback did not complete: check `pm2 ls` and /health/ready now. Post-deploy migrations did not run.',
+        afterRollback(state) + ' Post-deploy migrations did not run.',
         'Fix the release and deploy a new commit, or retry this one: --from rollout.',
       ];
     case 'migrate-post':
@@ -179,6 +191,15 @@ function whatItMeans(step: Step, state: DeployState): string[] {
         'Fix the cause, then resume: --from migrate-post.',
       ];
   }
+}
+
+function afterRollback(state: DeployState): string {
+  if (state.status !== 'rolled-back') {
+    return 'The rollback did not complete: check what serves now (/health/ready on every instance).';
+  }
+  return state.servingAfterRollback === false
+    ? 'Nothing served before this deploy (a first deploy), and nothing serves now.'
+    : 'The previous version serves again, on the expanded schema.';
 }
 
 function succeededSummary(state: DeployState): string {
@@ -193,9 +214,16 @@ function stepsToRun(options: DeployOptions): Step[] {
   return STEPS.slice(start).filter((step) => !options.only || options.only.includes(step));
 }
 
-/** A new state, or with --from the last deploy's, reset from that step on. */
+/**
+ * A new state; with --from the last deploy's, reset from that step on; with --only and the
+ * release the last deploy recorded, that deploy's state with those steps reset (a host of the
+ * ssh target runs its steps this way, and must keep what its rollout recorded for a rollback).
+ */
 function startingState(options: DeployOptions, reporter: Reporter): DeployState {
   const previous = readState(options.root);
+  if (!options.from && options.only && continuesRecordedDeploy(previous, options)) {
+    return resumed(previous, options.only);
+  }
   if (!options.from) {
     if (previous?.status === 'running' || previous?.status === 'failed') {
       reporter.info(
@@ -229,13 +257,32 @@ function startingState(options: DeployOptions, reporter: Reporter): DeployState 
     `resuming the deploy of ${previous.release?.id ?? previous.ref} at ${options.from}` +
       (previous.failedStep ? ` (it stopped at ${previous.failedStep})` : ''),
   );
-  for (const step of STEPS.slice(STEPS.indexOf(options.from))) previous.steps[step] = 'pending';
+  return resumed(previous, STEPS.slice(STEPS.indexOf(options.from)));
+}
+
+function continuesRecordedDeploy(
+  previous: DeployState | undefined,
+  options: DeployOptions,
+): previous is DeployState {
+  return (
+    previous !== undefined &&
+    previous.target === options.target &&
+    options.release !== undefined &&
+    previous.release?.id === options.release &&
+    previous.status !== 'rolled-back'
+  );
+}
+
+function resumed(previous: DeployState, steps: readonly Step[]): DeployState {
+  for (const step of steps) previous.steps[step] = 'pending';
   return {
     ...previous,
     status: 'running',
     failedStep: undefined,
     error: undefined,
+    errorCode: undefined,
     outcome: undefined,
+    servingAfterRollback: undefined,
     pid: process.pid,
   };
 }

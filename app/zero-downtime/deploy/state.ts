@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import type { DeployErrorCode } from './errors';
 import type { Release } from './releases';
 import { STEPS, type Step } from './steps';
 
@@ -18,8 +19,12 @@ export interface DeployState {
   steps: Record<Step, StepStatus>;
   failedStep?: Step;
   error?: string;
+  /** The DeployError code of the failure, when it had one. */
+  errorCode?: DeployErrorCode;
   /** What happened on failure: rolled back, nothing to roll back, ... */
   outcome?: string;
+  /** After a rollback: whether a release serves again (false after undoing a first deploy). */
+  servingAfterRollback?: boolean;
   pid: number;
   startedAt: string;
   updatedAt: string;

@@ -38,14 +38,22 @@ export interface Target {
   verify(context: TargetContext): Promise<void>;
   /**
    * Puts back what served before this deploy (the previous release, or nothing on a first
-   * deploy), with no request lost. Returns one sentence saying what it did.
+   * deploy), with no request lost. Throws when it cannot tell what served before: guessing
+   * "nothing" would take a serving host down.
    */
-  rollback(context: TargetContext): Promise<string>;
+  rollback(context: TargetContext): Promise<RollbackOutcome>;
   /**
    * Runs one phase of migrations. Optional: without it the orchestrator runs
    * `npm run migrate:<phase>` in the local copy of the release against DATABASE_URL.
    */
   migrate?(phase: 'pre' | 'post', context: TargetContext): Promise<void>;
+}
+
+export interface RollbackOutcome {
+  /** One sentence saying what the rollback did. */
+  summary: string;
+  /** Whether a release serves traffic afterwards (false after undoing a first deploy). */
+  serving: boolean;
 }
 
 export type TargetFactory = (options: DeployOptions) => Target;

@@ -8,7 +8,7 @@ import { DeployError } from '../errors';
 import type { DeployOptions } from '../options';
 import type { Release } from '../releases';
 import type { Reporter } from '../reporter';
-import type { Target, TargetContext } from './index';
+import type { RollbackOutcome, Target, TargetContext } from './index';
 
 /**
  * Kubernetes: the cluster does the rolling restart. The image is built and pushed by CI
@@ -192,11 +192,14 @@ class KubernetesTarget implements Target {
     context.reporter.info(`deployment/${deployment}: every pod runs ${image} and is ready`);
   }
 
-  async rollback(context: TargetContext): Promise<string> {
+  async rollback(context: TargetContext): Promise<RollbackOutcome> {
     const { deployment, rolloutTimeoutSeconds } = this.settings;
     const data = context.state.targetData.kubernetes as KubernetesData | undefined;
     if (!data?.previousRevision) {
-      return `deployment/${deployment} had no revision before this deploy: nothing to roll back to`;
+      return {
+        summary: `deployment/${deployment} had no revision before this deploy: nothing to roll back to`,
+        serving: false,
+      };
     }
     await this.kubectl(context, [
       'rollout',
@@ -210,10 +213,12 @@ class KubernetesTarget implements Target {
       `deployment/${deployment}`,
       `--timeout=${rolloutTimeoutSeconds}s`,
     ]);
-    return (
-      `deployment/${deployment} rolled back to revision ${data.previousRevision} ` +
-      `(${data.previousImage ?? 'its previous image'})`
-    );
+    return {
+      summary:
+        `deployment/${deployment} rolled back to revision ${data.previousRevision} ` +
+        `(${data.previousImage ?? 'its previous image'})`,
+      serving: true,
+    };
   }
 
   /** The Job template with this release's name, image, phase and namespace filled in. */

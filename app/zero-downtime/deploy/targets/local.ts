@@ -6,8 +6,16 @@ import { DeployError } from '../errors';
 import { waitForInstances } from '../health';
 import type { DeployOptions } from '../options';
 import { Pm2, type Pm2Process } from '../pm2';
-import { currentRelease, readRelease, releaseDir, switchCurrent, type Release } from '../releases';
-import type { Target, TargetContext } from './index';
+import {
+  currentRelease,
+  readRelease,
+  releaseDir,
+  releasesDir,
+  switchCurrent,
+  type Release,
+} from '../releases';
+import { statePath } from '../state';
+import type { RollbackOutcome, Target, TargetContext } from './index';
 
 /**
  * PM2 cluster on this machine. The app runs `<root>/current/dist/app/server.js`; a rollout
@@ -61,7 +69,10 @@ class LocalTarget implements Target {
     const running = await pm2.list(this.options.appName);
     const data = context.state.targetData as LocalData;
     if (data.previous === undefined) {
-      data.previous = currentRelease(this.options.root) ?? null;
+      data.previous =
+        this.options.previousRelease !== undefined
+          ? this.options.previousRelease
+          : (currentRelease(this.options.root) ?? null);
       data.workersBefore = Object.fromEntries(running.map((w) => [w.pmId, w.pid]));
       context.saveState();
     }
@@ -84,20 +95,35 @@ class LocalTarget implements Target {
     );
   }
 
-  async rollback(context: TargetContext): Promise<string> {
+  async rollback(context: TargetContext): Promise<RollbackOutcome> {
     const data = context.state.targetData as LocalData;
     const pm2 = this.pm2(context);
     await this.stopPendingReload();
-    if (!data.previous) {
+    const previousId =
+      this.options.previousRelease !== undefined ? this.options.previousRelease : data.previous;
+    if (previousId === undefined) {
+      throw new DeployError(
+        'ROLLBACK_FAILED',
+        `${statePath(this.options.root)} does not record what served before the last deploy, ` +
+          `so nothing was changed (${currentRelease(this.options.root) ?? 'no release'} still ` +
+          'serves). Name the release to put back: --rollback --previous <id> (the ids are the ' +
+          `folders of ${releasesDir(this.options.root)})`,
+      );
+    }
+    if (previousId === null) {
+      // Known to be a first deploy: before it, nothing served here.
       if ((await pm2.list(this.options.appName)).length > 0) await pm2.delete(this.options.appName);
       fs.rmSync(path.join(this.options.root, 'current'), { force: true });
-      return `there was no previous release on this host: ${this.options.appName} was removed from PM2`;
+      return {
+        summary: `there was no previous release on this host: ${this.options.appName} was removed from PM2`,
+        serving: false,
+      };
     }
-    const previous = readRelease(this.options.root, data.previous);
+    const previous = readRelease(this.options.root, previousId);
     if (!previous) {
       throw new DeployError(
         'ROLLBACK_FAILED',
-        `the previous release ${data.previous} is no longer in ${this.options.root}/releases`,
+        `the previous release ${previousId} is no longer in ${releasesDir(this.options.root)}`,
       );
     }
     switchCurrent(this.options.root, previous.id);
@@ -106,7 +132,10 @@ class LocalTarget implements Target {
     context.reporter.info(`reloading ${running.length} instance(s) onto ${previous.id}`);
     await this.reloadOnto(previous, running, context);
     await this.waitForCommit(previous, context);
-    return `rolled back: every instance serves ${previous.id} (commit ${previous.commit.slice(0, 12)}) again`;
+    return {
+      summary: `rolled back: every instance serves ${previous.id} (commit ${previous.commit.slice(0, 12)}) again`,
+      serving: true,
+    };
   }
 
   /**

@@ -2,10 +2,10 @@ import path from 'node:path';
 import { buildRelease } from '../build';
 import { runCommand } from '../commands';
 import { dependencyStore, lockHash } from '../dependencies';
-import { DeployError } from '../errors';
+import { DeployError, NOTHING_SERVES } from '../errors';
 import type { DeployOptions } from '../options';
 import { readRelease, releaseDir, type Release } from '../releases';
-import type { Target, TargetContext } from './index';
+import type { RollbackOutcome, Target, TargetContext } from './index';
 
 /**
  * The local target on a list of hosts, one host at a time. The release is built once here
@@ -56,7 +56,18 @@ class SshTarget implements Target {
     }
     for (const host of this.options.ssh.hosts) {
       context.reporter.info(`${host}: copying release ${release.id}`);
-      await this.ship(host, release, context);
+      try {
+        await this.ship(host, release, context);
+      } catch (error) {
+        throw new DeployError(
+          'SHIP_FAILED',
+          `${host}: copying release ${release.id} failed: ${(error as Error).message}\n` +
+            `The build itself succeeded. Check that \`${this.options.ssh.command} ${host} true\` ` +
+            'works without a prompt (a key that loads without a passphrase prompt, the host key ' +
+            'in known_hosts, rsync installed on the host).',
+          { cause: error },
+        );
+      }
     }
     return release;
   }
@@ -76,7 +87,7 @@ class SshTarget implements Target {
         await this.remoteDeploy(
           host,
           release,
-          ['--release', release.id, '--only', 'rollout,verify'],
+          ['--release', release.id, '--only', 'rollout,verify', ...previousArgs(entry.previous)],
           context,
         );
         entry.status = 'rolled-out';
@@ -105,21 +116,46 @@ class SshTarget implements Target {
     }
   }
 
-  async rollback(context: TargetContext): Promise<string> {
+  /**
+   * Each host that took the release goes back to the release this machine recorded for it
+   * before the rollout (passed as --previous, so the host's own state file cannot mislead
+   * it); only a host known to have had nothing is emptied.
+   */
+  async rollback(context: TargetContext): Promise<RollbackOutcome> {
     const release = requireRelease(context);
     const hosts = (context.state.targetData as SshData).hosts ?? {};
     const done = this.options.ssh.hosts.filter((host) => hosts[host]?.status === 'rolled-out');
-    for (const host of done.reverse()) {
-      context.reporter.info(`${host}: rolling back to ${hosts[host].previous ?? 'nothing'}`);
-      await this.remoteDeploy(host, release, ['--rollback'], context);
+    for (const host of [...done].reverse()) {
+      const { previous } = hosts[host];
+      context.reporter.info(`${host}: rolling back to ${previous ?? 'nothing (first deploy)'}`);
+      await this.remoteRollback(host, release, previous, context);
       hosts[host].status = 'rolled-back';
       context.saveState();
     }
     const failed = this.options.ssh.hosts.filter((host) => hosts[host]?.status === 'failed');
-    return (
-      `rolled back ${done.length} host(s)${done.length ? ` (${done.join(', ')})` : ''}` +
-      (failed.length ? `; ${failed.join(', ')} rolled itself back` : '')
-    );
+    const empty = [...done, ...failed].filter((host) => hosts[host].previous === null);
+    return {
+      summary:
+        `rolled back ${done.length} host(s)${done.length ? ` (${done.join(', ')})` : ''}` +
+        (failed.length ? `; ${failed.join(', ')} rolled itself back` : '') +
+        (empty.length ? `; nothing serves on ${empty.join(', ')} (no release before)` : ''),
+      serving: empty.length === 0,
+    };
+  }
+
+  /** A host emptied by its rollback exits non-zero by design: that is success here. */
+  private async remoteRollback(
+    host: string,
+    release: Release,
+    previous: string | null,
+    context: TargetContext,
+  ): Promise<void> {
+    try {
+      await this.remoteDeploy(host, release, ['--rollback', ...previousArgs(previous)], context);
+    } catch (error) {
+      const emptied = previous === null && (error as Error).message.includes(NOTHING_SERVES);
+      if (!emptied) throw error;
+    }
   }
 
   private async ship(host: string, release: Release, context: TargetContext): Promise<void> {
@@ -185,6 +221,10 @@ class SshTarget implements Target {
       label: 'rsync',
     });
   }
+}
+
+function previousArgs(previous: string | null): string[] {
+  return ['--previous', previous ?? 'none'];
 }
 
 function requireRelease(context: TargetContext): Release {
