@@ -22,11 +22,13 @@ jest.setTimeout(420_000);
  * The fake runs each command on this machine, in a home folder of its own per host name and
  * with an empty environment (PATH, HOME, PM2_HOME only), as a non-interactive ssh session
  * would; each "host" keeps its settings in <home>/app/shared/.env, its own PM2 daemon and port.
- * rsync goes through the same fake (`rsync -e ssh`), so the copies are real too.
+ * rsync goes through the same fake (`rsync -e ssh`), so the copies are real too. The fake can
+ * fail the final verification on one host (FAKE_SSH_FAIL_VERIFY_ON).
  */
 const FAKE_SSH = `#!/bin/sh
 host="$1"; shift
 printf '%s\\t%s\\n' "$host" "$*" >> "$FAKE_SSH_LOG"
+case "$host:$*" in "$FAKE_SSH_FAIL_VERIFY_ON:"*"--only verify"*) echo "verify made to fail" >&2; exit 1;; esac
 home="$FAKE_SSH_HOMES/$host"
 mkdir -p "$home" && cd "$home" || exit 255
 exec env -i PATH="$PATH" HOME="$home" PM2_HOME="$home/.pm2" FAKE_SSH_HOST="$host" sh -c "$*"
@@ -43,6 +45,8 @@ describe('npm run deploy -- --target ssh (fake ssh running every command on this
   const ports: Record<string, number> = {};
   const appName = `zdm-ssh-test-${randomBytes(3).toString('hex')}`;
 
+  let failVerifyOn = '';
+  let firstEcosystem: string;
   const deploy = (...extra: string[]) =>
     runDeployCommand(
       [
@@ -65,11 +69,18 @@ describe('npm run deploy -- --target ssh (fake ssh running every command on this
         PATH: `${bin}:${process.env.PATH}`,
         FAKE_SSH_LOG: log,
         FAKE_SSH_HOMES: homes,
+        FAKE_SSH_FAIL_VERIFY_ON: failVerifyOn,
         NODE_ENV: 'production',
         DEPLOY_ROOT: undefined,
         PM2_HOME: undefined,
       },
     );
+  /** A commit with the first release's ecosystem file and no migration of the broken one. */
+  const goodRelease = (message: string) =>
+    repo.commit(message, {
+      'deploy/ecosystem.config.js': firstEcosystem,
+      'migrations/post-deploy/20300101000001-create-should-not-exist.sql': null,
+    });
   const hostHome = (host: string) => path.join(homes, host);
   const served = async (host: string) => {
     const pids = pm2Workers(path.join(hostHome(host), '.pm2'), appName).map((w) => w.pid);
@@ -90,6 +101,7 @@ describe('npm run deploy -- --target ssh (fake ssh running every command on this
 
   beforeAll(async () => {
     repo = createSourceRepo();
+    firstEcosystem = repo.read('deploy/ecosystem.config.js');
     database = await createEmptyDatabase();
     localRoot = tempDir('zdm-ssh-local-');
     homes = tempDir('zdm-ssh-homes-');
@@ -184,6 +196,32 @@ describe('npm run deploy -- --target ssh (fake ssh running every command on this
     const { rows } = await client.query("SELECT to_regclass('should_not_exist') AS missing");
     await client.end();
     expect(rows).toEqual([{ missing: null }]);
+  });
+
+  it('a failure at the final verify step puts the previous release back on every host', async () => {
+    const serving = goodRelease('a good release');
+    expect((await deploy('--ready-timeout', '30000')).code).toBe(0);
+    repo.commit('a release whose final verification fails on web-b');
+    failVerifyOn = 'web-b';
+    const failed = await deploy('--ready-timeout', '30000').finally(() => (failVerifyOn = ''));
+    expect(failed.code).toBe(1);
+    expect(failed.output).toContain('FAILED at verify');
+    expect(failed.output).toContain('rolled back 2 host(s) (web-a, web-b)');
+    expect(failed.output).toContain('The previous version serves again');
+    for (const host of hosts) expect(await served(host)).toEqual([serving]);
+  });
+
+  it('--rollback after two good deploys puts the first of them back on every host', async () => {
+    const first = goodRelease('good release one');
+    expect((await deploy('--ready-timeout', '30000')).code).toBe(0);
+    const second = goodRelease('good release two');
+    expect((await deploy('--ready-timeout', '30000')).code).toBe(0);
+    for (const host of hosts) expect(await served(host)).toEqual([second]);
+
+    const rolledBack = await deploy('--rollback');
+    expect(rolledBack.output).toContain('rolled back 2 host(s) (web-a, web-b)');
+    expect(rolledBack.code).toBe(0);
+    for (const host of hosts) expect(await served(host)).toEqual([first]);
   });
 });
 
