@@ -5,7 +5,14 @@ const prettier = require('eslint-config-prettier');
 
 module.exports = tseslint.config(
   {
-    ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.data/**', 'reports/**', '.deploy/**'],
+    ignores: [
+      '**/dist/**',
+      '**/node_modules/**',
+      'coverage/**',
+      '.data/**',
+      'reports/**',
+      '.deploy/**',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,

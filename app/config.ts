@@ -1,7 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import dotenv from 'dotenv';
+import { isPostgresUrl, redactUrl } from 'zero-downtime-toolkit';
 import { z } from 'zod';
+
+export { redactUrl };
 
 /**
  * The only reader of process.env. Everything else receives a typed, validated Config.
@@ -164,26 +167,6 @@ function withoutEmptyValues(env: NodeJS.ProcessEnv): Record<string, string> {
 function defaultLogLevel(env: NodeEnv): LogLevel {
   if (env === 'test') return 'silent';
   return env === 'production' ? 'info' : 'debug';
-}
-
-function isPostgresUrl(value: string): boolean {
-  try {
-    const url = new URL(value);
-    return (url.protocol === 'postgres:' || url.protocol === 'postgresql:') && url.hostname !== '';
-  } catch {
-    return false;
-  }
-}
-
-/** Replaces the password of a connection URL, for messages and logs. */
-export function redactUrl(value: string): string {
-  try {
-    const url = new URL(value);
-    if (url.password) url.password = '***';
-    return url.toString();
-  } catch {
-    return value.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
-  }
 }
 
 /** The folder holding package.json, whether running from source or from dist/. */

@@ -3,12 +3,11 @@ import type { Sequelize } from 'sequelize';
 import { createApp } from './app';
 import { ConfigError, loadConfig, redactUrl, type Config } from './config';
 import { createSequelize } from './db/connection';
-import { startEmbeddedPostgres, type EmbeddedServer } from './db/embedded';
 import { ConnectionTracker, drainServer } from './http/graceful-shutdown';
 import { Lifecycle } from './http/lifecycle';
 import { createLogger, type Logger } from './logger';
 import { initModels } from './models';
-import { migrateDatabase } from './zero-downtime/runner';
+import { migrateDatabase, startEmbeddedPostgres, type EmbeddedServer } from 'zero-downtime-toolkit';
 
 /**
  * Process entry: config -> database -> HTTP -> graceful shutdown.

@@ -2,11 +2,13 @@ import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { Client } from 'pg';
+import {
+  freePort,
+  machineDescription,
+  migrateDatabase,
+  openScratchDatabase,
+} from 'zero-downtime-toolkit';
 import { createLogger } from '../app/logger';
-import { migrateDatabase } from '../app/zero-downtime/runner';
-import { freePort } from '../tests/support/process';
-import { machineDescription } from '../app/zero-downtime/load/machine';
-import { openScratchDatabase } from '../app/db/scratch-database';
 
 /**
  * `npm run bench:http`: requests/s and p99 of the starter next to bare Express doing the same

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { machineDescription } from '../app/zero-downtime/load/machine';
+import { machineDescription } from 'zero-downtime-toolkit';
 
 /**
  * `npm run bench`: every benchmark in one run, each comparing the starter with a baseline

@@ -1,6 +1,6 @@
 import { projectRoot } from '../app/config';
 import { runGenerator } from '../app/generate';
-import { GeneratorError } from '../app/generate/names';
+import { GeneratorError } from 'zero-downtime-toolkit';
 
 const [what, ...args] = process.argv.slice(2);
 try {

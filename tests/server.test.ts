@@ -3,7 +3,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import type { RunningServer } from '../app/server';
-import { createTestDatabase } from './support/database';
+import { createTestDatabase } from 'zero-downtime-toolkit/testing';
 import { startTestServer, type TestServer } from './support/app';
 import { freePort, spawnTs, waitForStatus } from './support/process';
 

@@ -1,7 +1,5 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import { GeneratorError } from './names';
-import { generateResource, type GeneratedFiles } from './resource';
+import { GeneratorError, patternGenerators, type GeneratedFiles } from 'zero-downtime-toolkit';
+import { generateResource } from './resource';
 
 /**
  * `npm run generate -- <what> ...`. `resource` scaffolds a model, routes, migration and test;
@@ -21,13 +19,7 @@ const resource: Generator = {
 };
 
 export function generators(): Generator[] {
-  return [resource, ...patternGenerators()];
-}
-
-function patternGenerators(): Generator[] {
-  const dir = path.join(__dirname, '../zero-downtime/generate/patterns');
-  if (!['index.ts', 'index.js'].some((file) => fs.existsSync(path.join(dir, file)))) return [];
-  return (require(dir) as { patterns: Generator[] }).patterns;
+  return [resource, ...patternGenerators];
 }
 
 export function runGenerator(

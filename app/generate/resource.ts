@@ -11,7 +11,8 @@ import {
   plural,
   singular,
   snake,
-} from './names';
+  type GeneratedFiles,
+} from 'zero-downtime-toolkit';
 import { renderMigration, renderModel, renderRoutes, renderTest } from './resource-templates';
 
 /**
@@ -27,12 +28,6 @@ export interface Resource {
   routeFunction: string;
   routeFile: string;
   fields: Field[];
-}
-
-export interface GeneratedFiles {
-  written: string[];
-  updated: string[];
-  instructions: string[];
 }
 
 const RESERVED_FIELDS = new Set(['id', 'created_at', 'updated_at']);

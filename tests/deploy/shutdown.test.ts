@@ -2,9 +2,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import readline from 'node:readline';
 import type { RunningServer } from '../../app/server';
-import { formatSummary, startLoad, summarize, failureKind } from '../../app/zero-downtime/load';
+import {
+  formatSummary,
+  startLoad,
+  summarizeLoad as summarize,
+  failureKind,
+} from 'zero-downtime-toolkit';
 import { startTestServer, type TestServer } from '../support/app';
-import { createTestDatabase } from '../support/database';
+import { createTestDatabase } from 'zero-downtime-toolkit/testing';
 import { freePort, projectRoot, tsxCli } from '../support/process';
 
 jest.setTimeout(120_000);
@@ -83,14 +88,14 @@ interface ClusterEvent {
   message?: string;
 }
 
-/** tests/deploy/support/rolling-cluster.ts, driven line by line. */
+/** tests/support/rolling-cluster.ts, driven line by line. */
 function startCluster(env: Record<string, string>): {
   child: ChildProcess;
   next(event: string): Promise<ClusterEvent>;
   send(line: string): void;
   events: ClusterEvent[];
 } {
-  const child = spawn(process.execPath, [tsxCli, 'tests/deploy/support/rolling-cluster.ts'], {
+  const child = spawn(process.execPath, [tsxCli, 'tests/support/rolling-cluster.ts'], {
     cwd: projectRoot,
     env: { ...process.env, ...env },
     stdio: ['pipe', 'pipe', 'inherit'],

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { readTestServerState } from '../support/server';
+import { readTestServerState } from 'zero-downtime-toolkit/testing';
 import { projectRoot, tsxCli } from '../support/process';
 
 const NOT_COPIED = new Set([

@@ -7,7 +7,7 @@ import { Lifecycle } from '../../app/http/lifecycle';
 import { createLogger, type Logger } from '../../app/logger';
 import { initModels } from '../../app/models';
 import { startServer, type RunningServer } from '../../app/server';
-import { createTestDatabase, type TestDatabase } from './database';
+import { createTestDatabase, type TestDatabase } from 'zero-downtime-toolkit/testing';
 
 export interface TestApp {
   app: Express;

@@ -4,7 +4,7 @@ import path from 'node:path';
 export const projectRoot = path.resolve(__dirname, '..', '..');
 export const tsxCli = path.join(projectRoot, 'node_modules/tsx/dist/cli.mjs');
 
-export { freePort } from '../../app/db/free-port';
+export { freePort } from 'zero-downtime-toolkit';
 
 export interface Child {
   process: ChildProcess;

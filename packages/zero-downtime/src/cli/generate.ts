@@ -1,0 +1,36 @@
+/**
+ * zdm generate <pattern> ...: the expand/contract patterns, each writing the migrations of its
+ * steps (docs/expand-contract.md). The starter's `npm run generate` adds its own `resource`
+ * generator in front of these.
+ */
+import { findProjectRoot } from '../core/project';
+import { patterns } from '../generate/patterns';
+import { formatGenerated } from '../generate/files';
+import type { PatternGenerator } from '../generate/patterns';
+import { UsageError, type CliCommand } from './run';
+
+export function patternUsage(prefix: string, generators: PatternGenerator[] = patterns): string {
+  return generators.map((generator) => `  ${prefix} ${generator.usage}`).join('\n');
+}
+
+const USAGE = `usage: zdm generate <pattern> ...   (npm run generate -- <pattern> ...)
+${patternUsage('zdm generate')}`;
+
+function run(argv: string[]): number {
+  const [name, ...args] = argv;
+  const generator = patterns.find((candidate) => candidate.name === name);
+  if (!generator) {
+    throw new UsageError(name ? `unknown pattern "${name}"` : 'say which pattern to generate');
+  }
+  process.stdout.write(
+    `${formatGenerated(generator.run(args, { projectRoot: findProjectRoot() }))}\n`,
+  );
+  return 0;
+}
+
+export const command: CliCommand = {
+  name: 'generate',
+  summary: 'expand/contract patterns: the migrations of each step, in your names',
+  usage: USAGE,
+  run,
+};

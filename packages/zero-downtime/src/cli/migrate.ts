@@ -1,0 +1,193 @@
+/**
+ * npm run migrate:pre | migrate:post | migrate:status
+ * npm run migrate:lint [-- files...] [--json]
+ * npm run migrate:create -- <pre|post> <name> [--sql]
+ * npm run migrate:down -- <pre|post> [--to NAME]          (development only)
+ * Every command accepts --migrations-dir DIR (default: <project>/migrations).
+ *
+ * Exit codes: 0 done (lint: no error finding), 1 failed (lint: unsafe), 2 bad usage.
+ */
+import { parseArgs } from 'node:util';
+import { UsageError, type CliCommand } from './run';
+import { inProject, loadToolkitConfig, type ToolkitConfig as Config } from '../core/config';
+import { createCliLogger, type Logger } from '../core/logger';
+import { openScriptDatabase } from '../db/script-database';
+import { findingsToJson, formatFindings, summarize } from '../lint';
+import {
+  createMigrationFile,
+  formatStatusTable,
+  isPhase,
+  migrateDatabase,
+  readMigrationStatus,
+  revertMigrations,
+  type Phase,
+} from '../runner';
+// Only this command needs the linter; the app imports the runner without it.
+import { lintMigrations } from '../runner/lint-migrations';
+
+const USAGE = `usage: zdm migrate <command>   (npm run migrate:<command>)
+  pre | post                    apply the pending migrations of that phase
+  status                        list every migration of both phases
+  lint [files...] [--json]      lint pending migrations (or the files given)
+  create <pre|post> <name> [--sql]
+  down <pre|post> [--to NAME]   revert (development only)
+options: --migrations-dir DIR`;
+
+function parse(argv: string[]) {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      sql: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      to: { type: 'string' },
+      'migrations-dir': { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  const [command, ...rest] = positionals;
+  return { command, rest, ...values, migrationsDir: values['migrations-dir'] };
+}
+
+type Args = ReturnType<typeof parse>;
+
+function migrationsDirOf(config: Config): string {
+  return inProject(config, config.app.migrations);
+}
+
+function phaseArgument(value: string | undefined): Phase {
+  if (!isPhase(value))
+    throw new UsageError(`expected the phase, pre or post, got "${value ?? ''}"`);
+  return value;
+}
+
+async function withDatabase<T>(
+  config: Config,
+  logger: Logger,
+  work: (url: string) => Promise<T>,
+): Promise<T> {
+  const database = await openScriptDatabase(config, logger);
+  try {
+    return await work(database.url);
+  } finally {
+    await database.close();
+  }
+}
+
+async function migrate(phase: Phase, args: Args, config: Config, logger: Logger): Promise<number> {
+  const { applied } = await withDatabase(config, logger, (databaseUrl) =>
+    migrateDatabase({
+      databaseUrl,
+      phases: [phase],
+      logger,
+      settings: config.runner,
+      migrationsDir: args.migrationsDir ?? migrationsDirOf(config),
+    }),
+  );
+  if (applied.length === 0) {
+    console.log(`${phase}-deploy: nothing pending`);
+    return 0;
+  }
+  console.log(`${phase}-deploy: applied ${applied.length} migration(s)`);
+  for (const migration of applied) {
+    const retries = migration.attempts > 1 ? `, ${migration.attempts} attempts` : '';
+    const budget = migration.overBudget ? '  (over the time budget)' : '';
+    console.log(`  ${migration.name}  ${migration.durationMs} ms${retries}${budget}`);
+  }
+  return 0;
+}
+
+async function status(args: Args, config: Config, logger: Logger): Promise<number> {
+  const rows = await withDatabase(config, logger, (databaseUrl) =>
+    readMigrationStatus({ databaseUrl, migrationsDir: args.migrationsDir }),
+  );
+  console.log(formatStatusTable(rows));
+  return 0;
+}
+
+function create(args: Args, config: Config): number {
+  const [phase, ...words] = args.rest;
+  if (words.length === 0) throw new UsageError('migrate:create -- <pre|post> <name> [--sql]');
+  const file = createMigrationFile({
+    migrationsDir: args.migrationsDir ?? migrationsDirOf(config),
+    phase: phaseArgument(phase),
+    name: words.join(' '),
+    kind: args.sql ? 'sql' : 'ts',
+  });
+  console.log(`created ${file}`);
+  return 0;
+}
+
+async function down(args: Args, config: Config, logger: Logger): Promise<number> {
+  const phase = phaseArgument(args.rest[0]);
+  const { reverted } = await withDatabase(config, logger, (databaseUrl) =>
+    revertMigrations({
+      databaseUrl,
+      phase,
+      to: args.to,
+      logger,
+      environment: config.env,
+      settings: config.runner,
+      migrationsDir: args.migrationsDir ?? migrationsDirOf(config),
+    }),
+  );
+  console.log(
+    reverted.length
+      ? `${phase}-deploy: reverted ${reverted.join(', ')}`
+      : `${phase}-deploy: nothing to revert`,
+  );
+  return 0;
+}
+
+async function lint(args: Args, config: Config, logger: Logger): Promise<number> {
+  const onlySql = args.rest.length > 0 && args.rest.every((file) => file.endsWith('.sql'));
+  const run = (databaseUrl?: string) =>
+    lintMigrations({
+      logger,
+      databaseUrl,
+      files: args.rest,
+      migrationsDir: args.migrationsDir ?? migrationsDirOf(config),
+      settings: config.runner,
+    });
+  const report = onlySql ? await run() : await withDatabase(config, logger, run);
+  if (args.json) {
+    console.log(findingsToJson(report.findings));
+  } else if (report.linted.length === 0) {
+    console.log('Nothing to lint: no pending migrations.');
+  } else {
+    console.log(`Linted ${report.linted.map((file) => file.name).join(', ')}\n`);
+    console.log(formatFindings(report.findings));
+  }
+  return summarize(report.findings).errors > 0 ? 1 : 0;
+}
+
+async function run(argv: string[]): Promise<number> {
+  const args = parse(argv);
+  if (!args.command) throw new UsageError('say which migrate command to run');
+  const config = loadToolkitConfig();
+  if (args.command === 'create') return create(args, config);
+  const logger = createCliLogger({
+    level: config.logLevel === 'silent' ? 'warn' : config.logLevel,
+    json: config.env === 'production',
+  });
+  switch (args.command) {
+    case 'pre':
+    case 'post':
+      return migrate(args.command, args, config, logger);
+    case 'status':
+      return status(args, config, logger);
+    case 'down':
+      return down(args, config, logger);
+    case 'lint':
+      return lint(args, config, logger);
+    default:
+      throw new UsageError(`unknown command "${args.command}"`);
+  }
+}
+
+export const command: CliCommand = {
+  name: 'migrate',
+  summary: 'migrations: pre | post | status | lint | create | down',
+  usage: USAGE,
+  run,
+};

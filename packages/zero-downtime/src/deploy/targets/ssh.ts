@@ -1,0 +1,241 @@
+import path from 'node:path';
+import { buildRelease } from '../build';
+import { runCommand } from '../commands';
+import { dependencyStore, lockHash } from '../dependencies';
+import { DeployError, NOTHING_SERVES } from '../errors';
+import type { DeployOptions } from '../options';
+import { releaseCliPath } from '../release-cli';
+import { readRelease, releaseDir, type Release } from '../releases';
+import type { RollbackOutcome, Target, TargetContext } from './index';
+
+/**
+ * The local target on a list of hosts, one host at a time. The release is built once here
+ * (the migrations run once, from here), copied to every host with rsync over ssh (files and
+ * the dependency set; the node_modules link is relative), then on each host in turn the
+ * release's own compiled deploy command runs the local target's rollout and verification:
+ *
+ *   cd <remote root> && node releases/<id>/node_modules/zero-downtime-toolkit/dist/cli/index.js
+ *     deploy --target local --deploy-root . --release <id> --only rollout,verify --no-database-lock
+ *
+ * A host that fails rolls itself back (that is what the local target does); the hosts before
+ * it are then rolled back too, last first. The database lock is held here for the whole
+ * deploy, hence --no-database-lock on the hosts.
+ */
+type HostStatus = 'pending' | 'rolled-out' | 'failed' | 'rolled-back';
+
+interface SshData {
+  hosts?: Record<string, { previous: string | null; status: HostStatus }>;
+}
+
+export function createSshTarget(options: DeployOptions): Target {
+  if (options.ssh.hosts.length === 0) {
+    throw new DeployError('DEPLOY_USAGE', '--target ssh needs --hosts, e.g. --hosts web1,web2');
+  }
+  return new SshTarget(options);
+}
+
+class SshTarget implements Target {
+  readonly name = 'ssh';
+
+  constructor(private readonly options: DeployOptions) {}
+
+  async build(context: TargetContext): Promise<Release> {
+    const release = this.options.release
+      ? readRelease(this.options.root, this.options.release)
+      : await buildRelease({
+          source: this.options.source,
+          ref: this.options.ref,
+          root: this.options.root,
+          reporter: context.reporter,
+          env: this.options.env,
+        });
+    if (!release) {
+      throw new DeployError(
+        'BUILD_FAILED',
+        `--release ${this.options.release}: no complete build in ${releaseDir(this.options.root, this.options.release ?? '')}`,
+      );
+    }
+    for (const host of this.options.ssh.hosts) {
+      context.reporter.info(`${host}: copying release ${release.id}`);
+      try {
+        await this.ship(host, release, context);
+      } catch (error) {
+        throw new DeployError(
+          'SHIP_FAILED',
+          `${host}: copying release ${release.id} failed: ${(error as Error).message}\n` +
+            `The build itself succeeded. Check that \`${this.options.ssh.command} ${host} true\` ` +
+            'works without a prompt (a key that loads without a passphrase prompt, the host key ' +
+            'in known_hosts, rsync installed on the host).',
+          { cause: error },
+        );
+      }
+    }
+    return release;
+  }
+
+  async rollout(context: TargetContext): Promise<void> {
+    const release = requireRelease(context);
+    const data = context.state.targetData as SshData;
+    data.hosts ??= {};
+    for (const host of this.options.ssh.hosts) {
+      const entry = (data.hosts[host] ??= {
+        previous: await this.remoteCurrent(host, context),
+        status: 'pending',
+      });
+      context.saveState();
+      context.reporter.info(`${host}: rolling out ${release.id}`);
+      try {
+        await this.remoteDeploy(
+          host,
+          release,
+          ['--release', release.id, '--only', 'rollout,verify', ...previousArgs(entry.previous)],
+          context,
+        );
+        entry.status = 'rolled-out';
+        context.saveState();
+      } catch (error) {
+        entry.status = 'failed';
+        context.saveState();
+        throw new DeployError(
+          'ROLLOUT_FAILED',
+          `${host}: the rollout failed and the host rolled itself back: ${(error as Error).message}`,
+          { cause: error },
+        );
+      }
+    }
+  }
+
+  async verify(context: TargetContext): Promise<void> {
+    const release = requireRelease(context);
+    for (const host of this.options.ssh.hosts) {
+      await this.remoteDeploy(
+        host,
+        release,
+        ['--release', release.id, '--only', 'verify'],
+        context,
+      );
+    }
+  }
+
+  /**
+   * Each host that took the release goes back to the release this machine recorded for it
+   * before the rollout (passed as --previous, so the host's own state file cannot mislead
+   * it); only a host known to have had nothing is emptied.
+   */
+  async rollback(context: TargetContext): Promise<RollbackOutcome> {
+    const release = requireRelease(context);
+    const hosts = (context.state.targetData as SshData).hosts ?? {};
+    const done = this.options.ssh.hosts.filter((host) => hosts[host]?.status === 'rolled-out');
+    for (const host of [...done].reverse()) {
+      const { previous } = hosts[host];
+      context.reporter.info(`${host}: rolling back to ${previous ?? 'nothing (first deploy)'}`);
+      await this.remoteRollback(host, release, previous, context);
+      hosts[host].status = 'rolled-back';
+      context.saveState();
+    }
+    const failed = this.options.ssh.hosts.filter((host) => hosts[host]?.status === 'failed');
+    const empty = [...done, ...failed].filter((host) => hosts[host].previous === null);
+    return {
+      summary:
+        `rolled back ${done.length} host(s)${done.length ? ` (${done.join(', ')})` : ''}` +
+        (failed.length ? `; ${failed.join(', ')} rolled itself back` : '') +
+        (empty.length ? `; nothing serves on ${empty.join(', ')} (no release before)` : ''),
+      serving: empty.length === 0,
+    };
+  }
+
+  /** A host emptied by its rollback exits non-zero by design: that is success here. */
+  private async remoteRollback(
+    host: string,
+    release: Release,
+    previous: string | null,
+    context: TargetContext,
+  ): Promise<void> {
+    try {
+      await this.remoteDeploy(host, release, ['--rollback', ...previousArgs(previous)], context);
+    } catch (error) {
+      const emptied = previous === null && (error as Error).message.includes(NOTHING_SERVES);
+      if (!emptied) throw error;
+    }
+  }
+
+  private async ship(host: string, release: Release, context: TargetContext): Promise<void> {
+    const root = this.options.ssh.remoteRoot;
+    const hash = lockHash(release.dir);
+    await this.remote(
+      host,
+      `mkdir -p ${shellQuote(`${root}/releases`)} ${shellQuote(`${root}/shared/node_modules`)}`,
+      context,
+    );
+    await this.rsync(
+      `${dependencyStore(this.options.root, hash)}/`,
+      `${host}:${root}/shared/node_modules/${hash}/`,
+      context,
+    );
+    await this.rsync(`${release.dir}/`, `${host}:${root}/releases/${release.id}/`, context);
+    // The host's own secrets, if it keeps them in shared/.env like a local deploy root.
+    const env = `${root}/shared/.env`;
+    const link = `${root}/releases/${release.id}/.env`;
+    await this.remote(
+      host,
+      `if [ -f ${shellQuote(env)} ] && [ ! -e ${shellQuote(link)} ]; then ln -s ../../shared/.env ${shellQuote(link)}; fi`,
+      context,
+    );
+  }
+
+  private async remoteCurrent(host: string, context: TargetContext): Promise<string | null> {
+    const link = `${this.options.ssh.remoteRoot}/current`;
+    const result = await this.remote(host, `readlink ${shellQuote(link)} || true`, context);
+    const target = result.trim();
+    return target ? path.basename(target) : null;
+  }
+
+  private remoteDeploy(host: string, release: Release, args: string[], context: TargetContext) {
+    const script = path.posix.join('releases', release.id, releaseCliPath());
+    const command = [
+      `cd ${shellQuote(this.options.ssh.remoteRoot)} &&`,
+      shellQuote(this.options.ssh.node),
+      script,
+      'deploy --target local --deploy-root . --no-database-lock',
+      `--app-name ${shellQuote(this.options.appName)}`,
+      `--ready-timeout ${this.options.readyTimeoutMs}`,
+      ...(this.options.instances ? [`--instances ${this.options.instances}`] : []),
+      ...args.map(shellQuote),
+    ].join(' ');
+    return this.remote(host, command, context);
+  }
+
+  private async remote(host: string, command: string, context: TargetContext): Promise<string> {
+    const [program, ...sshArgs] = this.options.ssh.command.split(/\s+/).filter(Boolean);
+    const result = await runCommand(program, [...sshArgs, host, command], {
+      env: this.options.env,
+      reporter: context.reporter,
+      label: host,
+    });
+    return result.stdout;
+  }
+
+  private async rsync(from: string, to: string, context: TargetContext): Promise<void> {
+    await runCommand('rsync', ['-a', '--delete', '-e', this.options.ssh.command, from, to], {
+      env: this.options.env,
+      reporter: context.reporter,
+      label: 'rsync',
+    });
+  }
+}
+
+function previousArgs(previous: string | null): string[] {
+  return ['--previous', previous ?? 'none'];
+}
+
+function requireRelease(context: TargetContext): Release {
+  const release = context.state.release;
+  if (!release)
+    throw new DeployError('DEPLOY_NO_STATE', 'no release was built yet: run the build step first');
+  return release;
+}
+
+/** Quotes a word for the remote POSIX shell. */
+export function shellQuote(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}

@@ -1,0 +1,189 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Client } from 'pg';
+import type { Logger } from '../core/logger';
+import { lintSql, lintStatements, parseSuppressions, type Finding } from '../lint';
+import { MigrationRunnerError, excerpt, messageOf } from './errors';
+import { executeMigration } from './execute';
+import { listMigrationFiles, type MigrationFile } from './files';
+import { defaultMigrationsDir } from './migrate';
+import { displayPath } from './plan';
+import { withRunnerLock, type LockedRun } from './run';
+import { resolveSettings, type RunnerSettings } from './settings';
+import { readAppliedMigrations } from './storage';
+
+/**
+ * `migrate:lint`: `.sql` files are linted as written. A `.ts` migration is linted by the SQL
+ * it really sends: it runs in a throw-away database, after every migration before it, with
+ * each statement captured on its pinned connection.
+ */
+export interface LintMigrationsOptions {
+  logger: Logger;
+  migrationsDir?: string;
+  /** Files to lint; default: the pending migrations of both phases. */
+  files?: string[];
+  /** Needed to find pending migrations and to run .ts migrations. */
+  databaseUrl?: string;
+  settings?: Partial<RunnerSettings>;
+}
+
+export interface LintMigrationsReport {
+  linted: MigrationFile[];
+  findings: Finding[];
+}
+
+export async function lintMigrations(
+  options: LintMigrationsOptions,
+): Promise<LintMigrationsReport> {
+  const migrationsDir = options.migrationsDir ?? defaultMigrationsDir();
+  const all = listMigrationFiles(migrationsDir);
+  const targets = options.files?.length
+    ? options.files.map((file) => findMigration(all, file, migrationsDir))
+    : await pendingMigrations(all, options.databaseUrl);
+  const findings: Finding[] = [];
+  for (const file of targets.filter((target) => target.kind === 'sql')) {
+    const source = fs.readFileSync(file.path, 'utf8');
+    findings.push(...(await lintSql(source, { file: displayPath(file.path), phase: file.phase })));
+  }
+  const tsTargets = targets.filter((target) => target.kind === 'ts');
+  if (tsTargets.length > 0) findings.push(...(await lintTsMigrations(all, tsTargets, options)));
+  return { linted: targets, findings };
+}
+
+function findMigration(all: MigrationFile[], given: string, migrationsDir: string): MigrationFile {
+  const found = all.find((file) => path.resolve(file.path) === path.resolve(given));
+  if (!found) {
+    throw new MigrationRunnerError(
+      'MIGRATION_NOT_FOUND',
+      `${given} is not a migration file in ${displayPath(migrationsDir)}/pre-deploy or ` +
+        'post-deploy (its folder tells the linter its phase).',
+    );
+  }
+  return found;
+}
+
+async function pendingMigrations(
+  all: MigrationFile[],
+  databaseUrl: string | undefined,
+): Promise<MigrationFile[]> {
+  if (!databaseUrl) return all;
+  const client = new Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const applied = new Set((await readAppliedMigrations(client)).map((record) => record.name));
+    return all.filter((file) => !applied.has(file.name));
+  } finally {
+    await client.end();
+  }
+}
+
+/** Deploy order as far as files tell it: by timestamp across both phases. */
+function byTimestamp(a: MigrationFile, b: MigrationFile): number {
+  return a.name.localeCompare(b.name) || (a.phase === 'pre' ? -1 : 1);
+}
+
+async function lintTsMigrations(
+  all: MigrationFile[],
+  targets: MigrationFile[],
+  options: LintMigrationsOptions,
+): Promise<Finding[]> {
+  if (!options.databaseUrl) {
+    throw new MigrationRunnerError(
+      'MIGRATION_INVALID',
+      'Linting a .ts migration runs it in a throw-away database: set DATABASE_URL to a server ' +
+        'where this user may CREATE DATABASE.',
+    );
+  }
+  const last = [...targets].sort(byTimestamp).at(-1) as MigrationFile;
+  const sequence = [...all].sort(byTimestamp).filter((file) => byTimestamp(file, last) <= 0);
+  return withScratchDatabase(options.databaseUrl, options.logger, (url) =>
+    withRunnerLock(url, options.logger, (run) =>
+      runAndLint(sequence, new Set(targets), url, run, options),
+    ),
+  );
+}
+
+async function runAndLint(
+  sequence: MigrationFile[],
+  targets: Set<MigrationFile>,
+  url: string,
+  run: LockedRun,
+  options: LintMigrationsOptions,
+): Promise<Finding[]> {
+  const findings: Finding[] = [];
+  const execution = {
+    databaseUrl: url,
+    settings: resolveSettings(options.settings),
+    logger: options.logger,
+    monitor: run.monitor,
+    record: true,
+    serverVersion: run.serverVersion,
+  };
+  for (const file of sequence) {
+    if (!targets.has(file)) {
+      await executeMigration(file, 'up', execution);
+      continue;
+    }
+    try {
+      const result = await executeMigration(file, 'up', execution);
+      findings.push(
+        ...(await lintStatements(
+          result.statements.map((text) => ({ text })),
+          {
+            file: displayPath(file.path),
+            phase: file.phase,
+            transactional: result.transactional,
+            suppressions: parseSuppressions(fs.readFileSync(file.path, 'utf8')),
+          },
+        )),
+      );
+    } catch (error) {
+      findings.push(failedRunFinding(file, error));
+      break;
+    }
+  }
+  return findings;
+}
+
+function failedRunFinding(file: MigrationFile, error: unknown): Finding {
+  const statement = error instanceof MigrationRunnerError ? error.details.statement : undefined;
+  return {
+    rule: 'migration-fails',
+    severity: 'error',
+    file: displayPath(file.path),
+    line: 0,
+    statement: statement ? excerpt(statement) : '',
+    message: `The migration failed on a copy of the schema built from the migrations before it: ${messageOf(error)}`,
+    recipe: '-- fix the migration so that it applies after the earlier ones, then lint again',
+  };
+}
+
+async function withScratchDatabase<T>(
+  databaseUrl: string,
+  logger: Logger,
+  work: (url: string) => Promise<T>,
+): Promise<T> {
+  const name = `zdm_lint_${randomBytes(6).toString('hex')}`;
+  const admin = new Client({ connectionString: databaseUrl });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${name}`).catch((error: unknown) => {
+      throw new MigrationRunnerError(
+        'MIGRATION_INVALID',
+        `Linting a .ts migration runs it in a throw-away database, and CREATE DATABASE failed ` +
+          `(${messageOf(error)}): grant CREATEDB to this user, or lint against a development server.`,
+      );
+    });
+    logger.debug(`migrate: lint: throw-away database ${name}`);
+    const url = new URL(databaseUrl);
+    url.pathname = `/${name}`;
+    try {
+      return await work(url.toString());
+    } finally {
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    }
+  } finally {
+    await admin.end();
+  }
+}

@@ -1,0 +1,243 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { Client } from 'pg';
+import { acquireDeployLock } from '../../src/deploy/lock';
+import { silentReporter } from '../../src/deploy';
+import { failureKind, formatSummary, startLoad, summarize } from '../../src/load';
+import { createEmptyDatabase, type TestDatabase } from '../../src/testing';
+import { freePort } from '../support/project';
+import {
+  commitsByPid,
+  createSourceRepo,
+  killPm2,
+  pm2Workers,
+  runDeployCommand,
+  tempDir,
+  type SourceRepo,
+} from './support/fixture';
+
+jest.setTimeout(300_000);
+
+/**
+ * `npm run deploy -- --target local` for real: releases built from a git repository, PM2 in
+ * cluster mode with two workers (its own PM2_HOME), a fresh database. The tests run in order
+ * on one deploy root, as successive deploys of one project would.
+ */
+describe('npm run deploy -- --target local', () => {
+  let repo: SourceRepo;
+  let database: TestDatabase;
+  let root: string;
+  let pm2Home: string;
+  let port: number;
+  const appName = `zdm-deploy-test-${randomBytes(3).toString('hex')}`;
+  let env: Record<string, string | undefined>;
+
+  const deploy = (...extra: string[]) =>
+    runDeployCommand(
+      [
+        '--target',
+        'local',
+        '--source',
+        repo.dir,
+        '--deploy-root',
+        root,
+        '--app-name',
+        appName,
+        ...extra,
+      ],
+      env,
+    );
+  const servedCommits = async () => {
+    const pids = pm2Workers(pm2Home, appName).map((worker) => worker.pid);
+    return { pids, commits: await commitsByPid(port, pids) };
+  };
+  const query = async (sql: string) => {
+    const client = new Client({ connectionString: database.url });
+    await client.connect();
+    try {
+      return (await client.query(sql)).rows;
+    } finally {
+      await client.end();
+    }
+  };
+
+  beforeAll(async () => {
+    repo = createSourceRepo();
+    database = await createEmptyDatabase();
+    root = tempDir('zdm-deploy-root-');
+    pm2Home = tempDir('zdm-deploy-pm2-');
+    port = await freePort();
+    env = {
+      DATABASE_URL: database.url,
+      PORT: String(port),
+      PM2_HOME: pm2Home,
+      NODE_ENV: 'production',
+      LOG_LEVEL: 'warn',
+      APP_INSTANCES: '2',
+      SHUTDOWN_DRAIN_DELAY_MS: '200',
+      SHUTDOWN_TIMEOUT_MS: '5000',
+      DEPLOY_ROOT: undefined,
+    };
+  });
+
+  afterAll(async () => {
+    killPm2(pm2Home);
+    await database.drop();
+    for (const dir of [repo.dir, root, pm2Home]) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('starts the cluster on a first deploy, then rolls out a new commit onto every instance, verified through /health/ready', async () => {
+    const first = await deploy('--ready-timeout', '30000');
+    expect(first.output).toContain('first deploy on this host');
+    expect(first.code).toBe(0);
+    const before = await servedCommits();
+    expect(before.pids).toHaveLength(2);
+    expect([...before.commits.values()]).toEqual([repo.head(), repo.head()]);
+    expect(await query("SELECT to_regclass('users') AS users")).toEqual([{ users: 'users' }]);
+
+    const second = repo.commit('second release');
+    const rolled = await deploy('--ready-timeout', '30000');
+    expect(rolled.code).toBe(0);
+    expect(rolled.output).toContain('reloading 2 instance(s) one at a time');
+    const after = await servedCommits();
+    expect(after.pids).toHaveLength(2);
+    expect(after.pids.filter((pid) => before.pids.includes(pid))).toEqual([]);
+    expect([...after.commits.values()]).toEqual([second, second]);
+    expect(fs.readlinkSync(path.join(root, 'current'))).toBe(`releases/${second.slice(0, 12)}`);
+  });
+
+  it('rolls back a release that never becomes ready: the old version serves under keep-alive load with zero failed requests, and post-deploy migrations do not run', async () => {
+    const serving = repo.head();
+    const ecosystem = repo.read('deploy/ecosystem.config.js');
+    const broken = ecosystem.replace(
+      'env: { NODE_ENV: config.env },',
+      "env: { NODE_ENV: config.env, DATABASE_URL: 'postgres://nobody@127.0.0.1:1/unreachable' },",
+    );
+    expect(broken).not.toBe(ecosystem);
+    repo.commit('release whose instances never become ready', {
+      'deploy/ecosystem.config.js': broken,
+      'migrations/pre-deploy/20300101000000-add-users-nickname.sql':
+        'ALTER TABLE users ADD COLUMN nickname text;\n',
+      'migrations/post-deploy/20300101000001-create-should-not-exist.sql':
+        'CREATE TABLE should_not_exist (id bigint);\n',
+    });
+
+    const load = startLoad({
+      baseUrl: `http://127.0.0.1:${port}`,
+      connections: 16,
+      ratePerSecond: 200,
+    });
+    const failed = await deploy('--ready-timeout', '15000');
+    const records = await load.stop();
+
+    expect(failed.code).toBe(1);
+    expect(failed.output).toMatch(/did not become ready within 15000 ms/);
+    expect(failed.output).toContain('rolled back: every instance serves');
+    expect(failed.output).toContain('--from rollout');
+    const summary = summarize(records);
+    expect({
+      summary: formatSummary('load during the failed deploy', summary),
+      failures: records
+        .filter((record) => record.outcome !== 'ok')
+        .slice(0, 5)
+        .map(failureKind),
+    }).toEqual({ summary: expect.stringContaining(' 0 failed'), failures: [] });
+    expect(summary.requests).toBeGreaterThan(1000);
+
+    const after = await servedCommits();
+    expect(after.pids).toHaveLength(2);
+    expect([...after.commits.values()]).toEqual([serving, serving]);
+    expect(await query("SELECT to_regclass('should_not_exist') AS missing")).toEqual([
+      { missing: null },
+    ]);
+    expect(
+      await query(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = 'users' AND column_name = 'nickname'",
+      ),
+    ).toHaveLength(1);
+    const state = JSON.parse(fs.readFileSync(path.join(root, 'deploy-state.json'), 'utf8'));
+    expect(state).toMatchObject({
+      status: 'rolled-back',
+      failedStep: 'rollout',
+      steps: {
+        'migrate-pre': 'done',
+        rollout: 'failed',
+        verify: 'pending',
+        'migrate-post': 'pending',
+      },
+    });
+  });
+
+  it('resumes with --from migrate-pre after a failed pre-deploy migration is fixed, without building again', async () => {
+    const serving = new Set((await servedCommits()).commits.values());
+    const ecosystem = repo
+      .read('deploy/ecosystem.config.js')
+      .replace(", DATABASE_URL: 'postgres://nobody@127.0.0.1:1/unreachable'", '');
+    const third = repo.commit('third release', {
+      'deploy/ecosystem.config.js': ecosystem,
+      'migrations/post-deploy/20300101000001-create-should-not-exist.sql': null,
+      'migrations/pre-deploy/20300102000000-create-deploy-notes.sql':
+        'CREATE TABLE deploy_notes (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, note text);\n',
+    });
+    // Someone created the table by hand: the migration fails until it is dropped.
+    await query('CREATE TABLE deploy_notes (id int)');
+
+    const failed = await deploy('--ready-timeout', '30000');
+    expect(failed.code).toBe(1);
+    expect(failed.output).toContain('FAILED at migrate-pre');
+    expect(failed.output).toContain('--from migrate-pre');
+    const unchanged = await servedCommits();
+    expect(new Set(unchanged.commits.values())).toEqual(serving);
+
+    await query('DROP TABLE deploy_notes');
+    const resumed = await deploy('--from', 'migrate-pre', '--ready-timeout', '30000');
+    expect(resumed.code).toBe(0);
+    expect(resumed.output).toContain(`resuming the deploy of ${third.slice(0, 12)} at migrate-pre`);
+    expect(resumed.output).not.toContain('deploy [build]');
+    const after = await servedCommits();
+    expect([...after.commits.values()]).toEqual([third, third]);
+    expect(await query("SELECT to_regclass('deploy_notes') AS notes")).toEqual([
+      { notes: 'deploy_notes' },
+    ]);
+  });
+
+  it('refuses a second deploy while one holds the deploy root lock or the database lock, and with --lock-wait waits for it', async () => {
+    const held = await acquireDeployLock({
+      root,
+      databaseUrl: database.url,
+      waitMs: 0,
+      reporter: silentReporter,
+      description: 'a deploy held by the test',
+    });
+    const refused = await deploy('--ready-timeout', '30000');
+    expect(refused.code).toBe(1);
+    expect(refused.output).toContain('another deploy is running');
+    expect(refused.output).toContain('a deploy held by the test');
+
+    const waiting = deploy('--ready-timeout', '30000', '--lock-wait', '120000');
+    await new Promise((resolve) => setTimeout(resolve, 4_000));
+    await held.release();
+    const waited = await waiting;
+    expect(waited.output).toContain('waiting for deploy pid');
+    expect(waited.code).toBe(0);
+
+    // Another machine deploying to the same database holds only the advisory lock.
+    const otherRoot = tempDir('zdm-deploy-other-root-');
+    const otherMachine = await acquireDeployLock({
+      root: otherRoot,
+      databaseUrl: database.url,
+      waitMs: 0,
+      reporter: silentReporter,
+      description: 'a deploy on another machine',
+    });
+    try {
+      const refusedByDatabase = await deploy('--ready-timeout', '30000');
+      expect(refusedByDatabase.code).toBe(1);
+      expect(refusedByDatabase.output).toContain('another deploy holds the deploy lock of');
+    } finally {
+      await otherMachine.release();
+      fs.rmSync(otherRoot, { recursive: true, force: true });
+    }
+  });
+});

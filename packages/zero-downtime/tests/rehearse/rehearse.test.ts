@@ -1,0 +1,136 @@
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { RehearsalReport } from '../../src/rehearse';
+import type { SourceRepo } from '../deploy/support/fixture';
+import { cliSource, tsxCli } from '../support/project';
+import { readTestServerState } from '../../src/testing';
+import { commitBadChange, commitGoodChange, repositoryWithBase } from './support/scenarios';
+
+jest.setTimeout(300_000);
+
+/**
+ * `npm run rehearse` for real, on a throw-away copy of this repository whose last commit is the
+ * base: the base deployed by the deploy pipeline as a PM2 cluster of 2 on a fresh database on
+ * the test server, 200 rows, 50 requests/s, short windows; then the change deployed under that
+ * load. The latency budget is set out of reach: tests assert outcomes, not timings (the
+ * budget's arithmetic is tested in report.test.ts).
+ */
+describe('npm run rehearse on a temporary clone', () => {
+  let repo: SourceRepo;
+  let base: string;
+  let work: string;
+
+  beforeAll(() => {
+    repo = repositoryWithBase();
+    base = repo.head();
+    work = fs.mkdtempSync(path.join(os.tmpdir(), 'zdm-rehearse-test-'));
+  });
+
+  afterAll(() => {
+    fs.rmSync(repo.dir, { recursive: true, force: true });
+    fs.rmSync(work, { recursive: true, force: true });
+  });
+
+  const rehearse = (out: string) =>
+    run(repo.dir, [
+      '--base',
+      base,
+      '--rows',
+      '200',
+      '--rate',
+      '50',
+      '--connections',
+      '8',
+      '--instances',
+      '2',
+      '--before',
+      '3',
+      '--after',
+      '3',
+      '--budget-floor-ms',
+      '600000',
+      '--out',
+      out,
+    ]);
+
+  it('a column added with a backfill and NOT NULL in post-deploy: exit 0, no request failed, every phase reported', async () => {
+    commitGoodChange(repo);
+    const out = path.join(work, 'good');
+    const result = await rehearse(out);
+    expect({ code: result.code, output: result.code === 0 ? '' : result.output }).toEqual({
+      code: 0,
+      output: '',
+    });
+    const report = readReport(out);
+    expect(report.total.requests).toBeGreaterThan(0);
+    expect(report.total.failed).toBe(0);
+    expect(report.deploy.ok).toBe(true);
+    expect(report.phases.map((phase) => phase.name)).toEqual([
+      'before',
+      'migrate-pre',
+      'rollout',
+      'migrate-post',
+      'after',
+    ]);
+    expect(report.phases.every((phase) => phase.requests > 0)).toBe(true);
+    expect(report.migrations.map((m) => `${m.phase} ${m.name}`)).toEqual([
+      'pre 20270101000000-add-users-nickname',
+      'post 20270101000001-add-users-nickname-not-null',
+    ]);
+    expect(report.seeded).toEqual([{ table: 'users', rows: 200 }]);
+    const chart = fs.readFileSync(path.join(out, 'chart.svg'), 'utf8');
+    for (const phase of ['migrate-pre', 'rollout', 'migrate-post']) {
+      expect(chart).toContain(`data-phase="${phase}"`);
+    }
+    expect(result.output).toContain(`report: ${path.join(out, 'report.md')}`);
+  });
+
+  it('a pre-deploy migration dropping a column the base still reads: exit 1, the failed requests reported', async () => {
+    execFileSync('git', ['-C', repo.dir, 'checkout', '-q', '-B', 'drop-name', base]);
+    commitBadChange(repo);
+    const out = path.join(work, 'bad');
+    const result = await rehearse(out);
+    expect({ code: result.code, output: result.code === 1 ? '' : result.output }).toEqual({
+      code: 1,
+      output: '',
+    });
+    const report = readReport(out);
+    expect(report.total.failed).toBeGreaterThan(0);
+    expect(Object.keys(report.total.failuresByKind)).toEqual(['status 500']);
+    const failing = report.phases.filter((phase) => phase.failed > 0).map((phase) => phase.name);
+    expect(failing.every((name) => name === 'migrate-pre' || name === 'rollout')).toBe(true);
+    expect(report.phases.find((phase) => phase.name === 'before')?.failed).toBe(0);
+    expect(report.verdict.ok).toBe(false);
+    expect(result.output).toContain('rehearsal FAILED');
+    expect(fs.readFileSync(path.join(out, 'report.md'), 'utf8')).toContain('## Failed requests');
+  });
+});
+
+function readReport(out: string): RehearsalReport {
+  return JSON.parse(fs.readFileSync(path.join(out, 'report.json'), 'utf8')) as RehearsalReport;
+}
+
+function run(dir: string, args: string[]): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(
+      process.execPath,
+      [tsxCli, cliSource, 'rehearse', '--source', dir, ...args],
+      {
+        cwd: dir,
+        env: {
+          ...process.env,
+          DATABASE_URL: readTestServerState().serverUrl,
+          SHUTDOWN_DRAIN_DELAY_MS: '1000',
+          LOG_LEVEL: 'warn',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.on('close', (code) => resolve({ code, output }));
+  });
+}

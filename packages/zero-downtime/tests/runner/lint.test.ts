@@ -1,0 +1,100 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { projectRoot } from '../support/project';
+import { createEmptyDatabase, type TestDatabase } from '../../src/testing';
+import {
+  appliedNames,
+  migrationsFolder,
+  query,
+  runMigrate,
+  type MigrationsFolder,
+} from './support';
+
+let db: TestDatabase;
+let folder: MigrationsFolder;
+
+const usersMigration = 'pre-deploy/20260101000000-create-users.sql';
+
+beforeEach(async () => {
+  db = await createEmptyDatabase();
+  folder = migrationsFolder();
+  folder.write(
+    usersMigration,
+    fs.readFileSync(path.join(projectRoot, 'migrations', usersMigration), 'utf8'),
+  );
+});
+
+afterEach(async () => {
+  folder.remove();
+  await db.drop();
+});
+
+const migrate = (...args: string[]) =>
+  runMigrate([...args, '--migrations-dir', folder.dir], db.url);
+
+describe('migrate:lint', () => {
+  it('fails on a pre-deploy CREATE INDEX without CONCURRENTLY and prints the concurrent recipe for users (name)', async () => {
+    folder.write(
+      'pre-deploy/20260102000000-index-users-name.sql',
+      'CREATE INDEX ON users (name);\n',
+    );
+    const { code, output } = await migrate('lint');
+    expect(code).toBe(1);
+    expect(output).toContain('20260102000000-index-users-name.sql:1');
+    expect(output).toContain('create-index-non-concurrent');
+    expect(output).toContain(
+      'CREATE INDEX CONCURRENTLY IF NOT EXISTS users_name_idx ON users (name);',
+    );
+  });
+
+  it('passes CREATE INDEX CONCURRENTLY IF NOT EXISTS, which migrate:pre then applies', async () => {
+    folder.write(
+      'pre-deploy/20260102000000-index-users-name.sql',
+      'CREATE INDEX CONCURRENTLY IF NOT EXISTS users_name_idx ON users (name);\n',
+    );
+    const lint = await migrate('lint');
+    expect(lint.output).toContain('No unsafe operations found.');
+    expect(lint.code).toBe(0);
+
+    expect((await migrate('pre')).code).toBe(0);
+    const indexes = await query(
+      db.url,
+      "SELECT indexname FROM pg_indexes WHERE indexname = 'users_name_idx'",
+    );
+    expect(indexes).toHaveLength(1);
+  });
+
+  it('flags the unsafe statement a .ts migration emits, found by running it in a throw-away database', async () => {
+    folder.write(
+      'pre-deploy/20260102000000-index-users-created-at.ts',
+      `export async function up({ queryInterface }) {
+        await queryInterface.addIndex('users', ['created_at']);
+      }`,
+    );
+    const { code, output } = await migrate('lint');
+    expect(code).toBe(1);
+    expect(output).toContain('20260102000000-index-users-created-at.ts');
+    expect(output).toContain('create-index-non-concurrent');
+    expect(output).toContain('CREATE INDEX "users_created_at" ON "users" ("created_at")');
+    expect(await appliedNames(db.url)).toEqual([]);
+    const scratch = await query(
+      db.url,
+      "SELECT datname FROM pg_database WHERE datname LIKE 'zdm_lint_%'",
+    );
+    expect(scratch).toEqual([]);
+  });
+
+  it('lints only pending migrations by default, or the files given', async () => {
+    expect((await migrate('pre')).code).toBe(0);
+    const nothing = await migrate('lint');
+    expect(nothing.code).toBe(0);
+    expect(nothing.output).toContain('Nothing to lint: no pending migrations.');
+
+    const unsafe = folder.write('post-deploy/20260102000000-drop-users.sql', 'DROP TABLE users;\n');
+    const given = await runMigrate(
+      ['lint', unsafe, '--migrations-dir', folder.dir],
+      'postgres://nobody@127.0.0.1:1/none',
+    );
+    expect(given.output).toContain('Linted 20260102000000-drop-users');
+  });
+});

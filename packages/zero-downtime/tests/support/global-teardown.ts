@@ -1,0 +1,3 @@
+import { globalTeardown } from '../../src/testing';
+
+export default () => globalTeardown();
