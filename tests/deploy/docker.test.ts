@@ -137,8 +137,9 @@ describe('Dockerfile (read statically, no image built)', () => {
     const build = stages.find((stage) => stage.name === 'build');
     expect(build).toBeDefined();
     const runs = all(build as Stage, 'RUN').map((run) => run.args);
-    expect(runs).toContain('npm ci --no-audit --no-fund');
-    expect(runs).toContain('npm run build');
+    expect(runs).toContain('npm ci --ignore-scripts --no-audit --no-fund');
+    // The toolkit workspace is compiled before the app that imports it.
+    expect(runs).toContain('npm run build --workspace zero-downtime-toolkit && npm run build');
     expect(runtime.base).toMatch(/^node:/);
   });
 
@@ -149,8 +150,10 @@ describe('Dockerfile (read statically, no image built)', () => {
     expect(installs).toHaveLength(1);
     expect(installs[0]).toMatch(/npm ci --omit=dev\b/);
     expect(all(runtime, 'RUN').some((run) => /npm run build|tsc/.test(run.args))).toBe(false);
-    expect(all(runtime, 'COPY').map((copy) => copy.args)).toContain(
-      '--from=build /app/dist ./dist',
+    const copies = all(runtime, 'COPY').map((copy) => copy.args);
+    expect(copies).toContain('--from=build /app/dist ./dist');
+    expect(copies).toContain(
+      '--from=build /app/packages/zero-downtime/dist ./packages/zero-downtime/dist',
     );
   });
 
@@ -222,9 +225,8 @@ describe('docker-compose.yml (parsed, not started)', () => {
 
   it('runs pre-deploy then post-deploy migrations from the same image, once', () => {
     const command = Array.isArray(migrate.command) ? migrate.command.join(' ') : migrate.command;
-    expect(command).toMatch(
-      /node dist\/scripts\/migrate\.js pre && node dist\/scripts\/migrate\.js post/,
-    );
+    const zdm = 'node node_modules/zero-downtime-toolkit/dist/cli/index.js';
+    expect(command).toContain(`${zdm} migrate pre && ${zdm} migrate post`);
     expect(migrate.image).toBe(app.image);
   });
 

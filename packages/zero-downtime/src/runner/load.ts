@@ -13,14 +13,20 @@ import type { MigrationFile } from './files';
  * way the checksum is the source file's, so both agree on what was applied.
  */
 function loadable(file: string): string {
-  if (!file.endsWith('.ts') || require.extensions['.ts']) return file;
+  if (!file.endsWith('.ts') || typeScriptLoads()) return file;
   const root = findProjectRoot(path.dirname(file));
-  const compiled = path
-    .join(root, appContract(root).outDir, path.relative(root, file))
-    .replace(/\.ts$/, '.js');
-  if (!path.relative(root, file).startsWith('..') && fs.existsSync(compiled)) return compiled;
+  const hasManifest = fs.existsSync(path.join(root, 'package.json'));
+  const compiled = hasManifest
+    ? path.join(root, appContract(root).outDir, path.relative(root, file)).replace(/\.ts$/, '.js')
+    : `${file.slice(0, -3)}.js`;
+  if (fs.existsSync(compiled)) return compiled;
   registerTypeScript(root, file, compiled);
   return file;
+}
+
+/** Under ts-jest or tsx (the toolkit itself running from source), `.ts` already loads. */
+function typeScriptLoads(): boolean {
+  return __filename.endsWith('.ts') || Boolean(require.extensions['.ts']);
 }
 
 function registerTypeScript(root: string, file: string, compiled: string): void {

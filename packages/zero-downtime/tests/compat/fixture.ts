@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { starterRoot } from '../support/project';
 
 /**
  * A throw-away git repository with the smallest project the compat gate can run: the gate's
@@ -10,7 +11,7 @@ import path from 'node:path';
  * this project's, so the base's worktree shares them as a real project's would.
  */
 
-const projectRoot = path.resolve(__dirname, '..', '..');
+const projectRoot = starterRoot;
 
 export interface FixtureRepository {
   dir: string;

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { starterRoot } from '../support/project';
 import { runDeploy, TARGETS, type DeployOptions, type Reporter } from '../../src/deploy';
 
 /**
@@ -9,7 +10,7 @@ import { runDeploy, TARGETS, type DeployOptions, type Reporter } from '../../src
  * file, records every call, and fails where a scenario says. No cluster runs here.
  */
 
-const projectRoot = path.resolve(__dirname, '..', '..');
+const projectRoot = starterRoot;
 const OLD_IMAGE = 'ghcr.io/acme/app:old1234';
 const NEW_IMAGE = 'ghcr.io/acme/app:new5678';
 

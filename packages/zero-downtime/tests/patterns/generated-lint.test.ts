@@ -1,12 +1,13 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { starterRoot } from '../support/project';
 import { silentLogger } from '../../src/core/logger';
 import { patterns } from '../../src/generate/patterns';
 import { lintMigrations } from '../../src/runner/lint-migrations';
 import { createEmptyDatabase } from '../../src/testing';
 
-const ROOT = path.resolve(__dirname, '..', '..');
+const ROOT = starterRoot;
 
 /**
  * `migrate:lint` runs a `.ts` migration in a throw-away database and lints the SQL it sends:
@@ -16,7 +17,8 @@ test('migrations written by the pattern generators pass migrate:lint', async () 
   const database = await createEmptyDatabase();
   const project = fs.mkdtempSync(path.join(os.tmpdir(), 'zdm-generated-lint-'));
   try {
-    fs.symlinkSync(path.join(ROOT, 'app'), path.join(project, 'app'));
+    // Generated migrations import the toolkit by name, as in a real project.
+  fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(project, 'node_modules'));
     fs.mkdirSync(path.join(project, 'migrations', 'pre-deploy'), { recursive: true });
     fs.copyFileSync(
       path.join(ROOT, 'migrations', 'pre-deploy', '20260101000000-create-users.sql'),

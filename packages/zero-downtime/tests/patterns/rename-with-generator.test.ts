@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { starterRoot } from '../support/project';
 import { DataTypes, Model, Sequelize, type ModelStatic } from 'sequelize';
 import { silentLogger } from '../../src/core/logger';
 import { patterns } from '../../src/generate/patterns';
@@ -17,7 +18,7 @@ let database: TestDatabase;
 let project: string;
 const sequelizes: Sequelize[] = [];
 const logger = silentLogger;
-const ROOT = path.resolve(__dirname, '..', '..');
+const ROOT = starterRoot;
 
 type User = Model & { id: string; email: string; name?: string; fullName?: string };
 
@@ -83,7 +84,8 @@ async function crossCheck() {
 beforeAll(async () => {
   database = await createEmptyDatabase();
   project = fs.mkdtempSync(path.join(os.tmpdir(), 'zdm-rename-'));
-  fs.symlinkSync(path.join(ROOT, 'app'), path.join(project, 'app'));
+  // Generated migrations import the toolkit by name, as in a real project.
+  fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(project, 'node_modules'));
   fs.mkdirSync(path.join(project, 'migrations', 'pre-deploy'), { recursive: true });
   fs.mkdirSync(path.join(project, 'migrations', 'post-deploy'), { recursive: true });
   fs.copyFileSync(

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { starterRoot } from '../support/project';
 import { Client } from 'pg';
 import { silentLogger } from '../../src/core/logger';
 import { patterns } from '../../src/generate/patterns';
@@ -11,13 +12,13 @@ import { createEmptyDatabase, type TestDatabase } from '../../src/testing';
 let database: TestDatabase;
 let project: string;
 let client: Client;
-const ROOT = path.resolve(__dirname, '..', '..');
+const ROOT = starterRoot;
 const logger = silentLogger;
 
 beforeAll(async () => {
   database = await createEmptyDatabase();
   project = fs.mkdtempSync(path.join(os.tmpdir(), 'zdm-rebuild-'));
-  fs.symlinkSync(path.join(ROOT, 'app'), path.join(project, 'app'));
+  fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(project, 'node_modules'));
   client = new Client({ connectionString: database.url });
   await client.connect();
   await client.query(
