@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { CompatError } from './errors';
-import { runCommand, tail } from './processes';
+import { runCommand } from '../core/processes';
+import { tail } from './processes';
 
 export type DependencySource = 'shared with the head (same package-lock.json)' | 'npm ci';
 

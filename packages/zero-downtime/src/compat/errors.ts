@@ -9,7 +9,8 @@ export type CompatErrorCode =
   | 'COMPAT_NOT_A_REPOSITORY'
   | 'COMPAT_UNKNOWN_REF'
   | 'COMPAT_BASE_UNSUPPORTED'
-  | 'COMPAT_DEPENDENCIES_FAILED';
+  | 'COMPAT_DEPENDENCIES_FAILED'
+  | 'COMPAT_WORKTREE_FAILED';
 
 export class CompatError extends ToolkitError<CompatErrorCode> {}
 

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { openCompatServer } from './database';
 import { provideDependencies, type DependencySource } from './dependencies';
+import { PACKAGE_NAME } from '../core/project';
 import { CompatError } from './errors';
 import { addWorktree, describeHead, repositoryRoot, resolveCommit } from './git';
 import { migrate, runSuite, TEMPLATE_ENV, type StepContext, type StepResult } from './steps';
@@ -209,13 +210,26 @@ async function runStages(
 function requireTemplateContract(dir: string, which: string): void {
   const setup = path.join(dir, 'tests', 'support', 'global-setup.ts');
   const source = fs.existsSync(setup) ? fs.readFileSync(setup, 'utf8') : '';
-  if (!fs.existsSync(path.join(dir, 'scripts', 'migrate.ts')) || !source.includes(TEMPLATE_ENV)) {
+  const scripts = readScripts(dir);
+  const honoursTemplate =
+    source.includes(TEMPLATE_ENV) || source.includes(`${PACKAGE_NAME}/testing`);
+  if (!scripts['migrate:pre'] || !scripts['migrate:post'] || !honoursTemplate) {
     throw new CompatError(
       'COMPAT_BASE_UNSUPPORTED',
-      `${which} predates the compat gate: it needs scripts/migrate.ts (pre|post) and a jest ` +
-        `global setup (tests/support/global-setup.ts) that honours ${TEMPLATE_ENV} by cloning ` +
-        `that database instead of migrating its own template. Choose a base that has both ` +
-        `(see docs/compat-gate.md).`,
+      `${which} predates the compat gate: it needs the npm scripts migrate:pre and ` +
+        `migrate:post, and a jest global setup (tests/support/global-setup.ts) that honours ` +
+        `${TEMPLATE_ENV} by cloning that database instead of migrating its own template (the ` +
+        `globalSetup of ${PACKAGE_NAME}/testing does). Choose a base that has both (see ` +
+        `docs/compat-gate.md).`,
     );
+  }
+}
+
+function readScripts(dir: string): Record<string, string> {
+  try {
+    const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
+    return (manifest as { scripts?: Record<string, string> }).scripts ?? {};
+  } catch {
+    return {};
   }
 }

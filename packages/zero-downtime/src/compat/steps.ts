@@ -8,8 +8,8 @@ import {
   type SuiteResult,
   type TestFailure,
 } from './jest-report';
-import { releaseCliPath } from '../deploy/release-cli';
-import { childEnvironment, runCommand, tail } from './processes';
+import { runCommand } from '../core/processes';
+import { childEnvironment, tail } from './processes';
 
 /** The variable a project's jest global setup honours: clone this database, migrate nothing. */
 export const TEMPLATE_ENV = 'ZDM_TEST_TEMPLATE_URL';
@@ -30,16 +30,16 @@ export interface StepContext {
 }
 
 /**
- * Applies one phase with that version's own runner, the way its pipeline would (its compiled
- * `zdm migrate <phase>`; a version from before the toolkit was a package: `tsx
- * scripts/migrate.ts <phase>`), on the gate's database.
+ * Applies one phase with that version's own runner, through its documented command
+ * (`npm run migrate:<phase>`, whatever that version's package.json makes of it), on the gate's
+ * database.
  */
 export async function migrate(
   context: StepContext,
   phase: 'pre' | 'post',
   databaseUrl: string,
 ): Promise<StepResult> {
-  const result = await runCommand(process.execPath, migrateCommand(context.dir, phase), {
+  const result = await runCommand('npm', ['run', '--silent', `migrate:${phase}`], {
     cwd: context.dir,
     env: childEnvironment({ DATABASE_URL: databaseUrl }),
     logFile: context.logFile,
@@ -50,12 +50,6 @@ export async function migrate(
     ? lastLineMentioning(result.output, `${phase}-deploy`) || `${phase}-deploy: done`
     : `${phase}-deploy failed${result.timedOut ? ' (timed out)' : ''}:\n${tail(result.output)}`;
   return { ok, summary, failures: [], logFile: context.logFile };
-}
-
-function migrateCommand(dir: string, phase: 'pre' | 'post'): string[] {
-  const cli = path.join(dir, releaseCliPath());
-  if (fs.existsSync(cli)) return [cli, 'migrate', phase];
-  return [path.join(dir, 'node_modules', '.bin', 'tsx'), 'scripts/migrate.ts', phase];
 }
 
 /**

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { runCommand, startCommand, commandFailure } from './commands';
+import { runChecked, startCommand, commandFailure } from '../core/processes';
+import { resolveCommit as gitResolveCommit } from '../core/git';
 import { linkDependencies, workspacePackages } from './dependencies';
 import { DeployError } from './errors';
 import { markComplete, readRelease, releaseDir, type Release } from './releases';
@@ -18,20 +19,11 @@ export interface BuildOptions {
 
 /** The commit a ref names, in full. */
 export async function resolveCommit(source: string, ref: string): Promise<string> {
-  const result = await runCommand(
-    'git',
-    ['-C', source, 'rev-parse', '--verify', `${ref}^{commit}`],
-    {
-      quietStdout: true,
-    },
-  ).catch((error: unknown) => {
-    throw new DeployError(
-      'BUILD_FAILED',
-      `${ref} is not a commit of the git checkout ${source}: ${(error as Error).message}`,
-      { cause: error },
-    );
-  });
-  return result.stdout.trim();
+  const commit = await gitResolveCommit(source, ref);
+  if (!commit) {
+    throw new DeployError('BUILD_FAILED', `${ref} is not a commit of the git checkout ${source}`);
+  }
+  return commit;
 }
 
 export function releaseIdFor(commit: string): string {
@@ -67,14 +59,14 @@ export async function buildRelease(options: BuildOptions): Promise<Release> {
       env: options.env,
     });
     for (const folder of workspacePackages(dir).values()) {
-      await runCommand('npm', ['run', 'build', '--if-present', '--silent'], {
+      await runChecked('npm', ['run', 'build', '--if-present', '--silent'], {
         cwd: path.join(dir, folder),
         env: options.env,
         reporter: options.reporter,
         label: `npm run build (${folder})`,
       });
     }
-    await runCommand('npm', ['run', 'build', '--silent'], {
+    await runChecked('npm', ['run', 'build', '--silent'], {
       cwd: dir,
       env: options.env,
       reporter: options.reporter,

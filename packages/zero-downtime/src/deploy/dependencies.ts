@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { runCommand } from './commands';
+import { runChecked } from '../core/processes';
 import type { Reporter } from './reporter';
 
 /**
@@ -121,7 +121,7 @@ export async function installDependencies(options: {
     await copyTree(real, path.join(store, 'node_modules'), options.reporter);
   } else {
     options.reporter.info(`dependencies: npm ci for lock file ${hash}`);
-    await runCommand('npm', ['ci', '--include=dev', '--no-audit', '--no-fund'], {
+    await runChecked('npm', ['ci', '--include=dev', '--no-audit', '--no-fund'], {
       cwd: store,
       env: options.env,
       reporter: options.reporter,
@@ -149,10 +149,10 @@ function copyWorkspaceManifests(projectDir: string, store: string): void {
 /** Hard links when source and destination share a file system, a plain copy otherwise. */
 async function copyTree(from: string, to: string, reporter: Reporter): Promise<void> {
   try {
-    await runCommand('cp', ['-al', from, to], { reporter });
+    await runChecked('cp', ['-al', from, to], { reporter });
   } catch {
     fs.rmSync(to, { recursive: true, force: true });
-    await runCommand('cp', ['-a', from, to], { reporter });
+    await runChecked('cp', ['-a', from, to], { reporter });
   }
 }
 

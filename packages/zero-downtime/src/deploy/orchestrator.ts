@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { redactUrl } from '../core/url';
-import { runCommand } from './commands';
+import { runChecked } from '../core/processes';
 import { DeployError, NOTHING_SERVES } from './errors';
 import { acquireDeployLock, type DeployLock } from './lock';
 import type { DeployOptions } from './options';
@@ -113,7 +113,7 @@ async function migrate(phase: 'pre' | 'post', target: Target, context: TargetCon
   const cli = requireReleaseCli(dir);
   reporter.info(`zdm migrate ${phase} in ${dir} against ${redactUrl(options.databaseUrl)}`);
   try {
-    await runCommand(process.execPath, [cli, 'migrate', phase], {
+    await runChecked(process.execPath, [cli, 'migrate', phase], {
       cwd: dir,
       env: { ...options.env, DATABASE_URL: options.databaseUrl },
       reporter,

@@ -1,4 +1,4 @@
-import { runCommand, startCommand, type RunningCommand } from './commands';
+import { runChecked, startCommand, type RunningCommand } from '../core/processes';
 import { DeployError } from './errors';
 import type { Reporter } from './reporter';
 
@@ -88,7 +88,7 @@ export class Pm2 {
   }
 
   private run(args: string[], options: { quietStdout?: boolean } = {}) {
-    return runCommand(process.execPath, [this.bin, ...args], {
+    return runChecked(process.execPath, [this.bin, ...args], {
       env: this.options.env,
       reporter: this.options.reporter,
       label: 'pm2',

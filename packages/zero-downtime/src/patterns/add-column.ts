@@ -2,7 +2,7 @@ import { columnInfo, hasAnyRow, tableExists, typeOid } from './catalog';
 import { PatternError } from './errors';
 import { note, type SqlExecutor } from './executor';
 import { quoteIdent, quoteQualified } from './identifiers';
-import { isPerRowDefault, isSerialType } from './volatility';
+import { defaultVolatility, isSerialType } from './volatility';
 
 export interface AddColumnOptions {
   table: string;
@@ -61,14 +61,23 @@ async function refuseRewrites(db: SqlExecutor, options: AddColumnOptions): Promi
         volatileRecipe(table, column, 'bigint', `nextval('${table}_${column}_seq')`),
     );
   }
-  if (def !== undefined && (await isPerRowDefault(db, def))) {
+  if (def === undefined) return;
+  const volatility = await defaultVolatility(db, def);
+  if (volatility === 'volatile') {
     throw new PatternError(
       'volatile-default',
       `addColumn: DEFAULT ${def} gives each row its own value, so adding ${table}.${column} ` +
-        `with it rewrites the whole table under an ACCESS EXCLUSIVE lock (or stamps every ` +
-        `existing row with one value). Add the column without a default, set the default for ` +
-        `new rows, then backfill existing rows in batches:\n` +
+        `with it rewrites the whole table under an ACCESS EXCLUSIVE lock. Add the column ` +
+        `without a default, set the default for new rows, then backfill existing rows in ` +
+        `batches:\n` +
         volatileRecipe(table, column, type, def),
+    );
+  }
+  if (volatility === 'stable') {
+    note(
+      db,
+      `addColumn: DEFAULT ${def} is evaluated once, so ${table} is not rewritten, and every ` +
+        `existing row gets that one value; backfill them if they need their own.`,
     );
   }
 }

@@ -1,31 +1,22 @@
+import { volatilityOfText, type Volatility } from '../lint/volatility';
 import type { SqlExecutor } from './executor';
 
 /**
- * Whether a default expression gives each row its own value. Such a default makes
- * `ADD COLUMN` rewrite the whole table under an ACCESS EXCLUSIVE lock (PostgreSQL stores only
- * non-volatile defaults in the catalog). The clock functions are stable, not volatile, but are
- * treated the same: evaluated once, they would stamp every existing row with the migration's
- * time, which is never what a `created_at`-like default means.
+ * Whether an ADD COLUMN default rewrites the table: the linter's classification
+ * (lint/volatility.ts), with functions it does not know looked up in the database. A stable
+ * default such as now() is evaluated once and stored in the catalog: no rewrite (every
+ * existing row reads the migration's time); a volatile one is computed per row: a rewrite under
+ * an ACCESS EXCLUSIVE lock.
  */
-const knownPerRowDefaults =
-  /\b(now|random|gen_random_uuid|uuid_generate_v[1-5]|clock_timestamp|statement_timestamp|transaction_timestamp|timeofday|nextval|setseed)\s*\(|\b(current_timestamp|current_time|current_date|localtimestamp|localtime)\b/i;
-
-const functionCall = /([a-z_][a-z0-9_$]*)\s*\(/gi;
-
-/** The same check without a database, for generators: the well-known per-row functions. */
-export function isKnownPerRowDefault(expression: string): boolean {
-  return knownPerRowDefaults.test(expression);
-}
-
-export async function isPerRowDefault(db: SqlExecutor, expression: string): Promise<boolean> {
-  if (knownPerRowDefaults.test(expression)) return true;
-  const names = [...expression.matchAll(functionCall)].map((match) => match[1].toLowerCase());
-  if (names.length === 0) return false;
+export async function defaultVolatility(db: SqlExecutor, expression: string): Promise<Volatility> {
+  const { volatility, unknown } = volatilityOfText(expression);
+  if (unknown.length === 0) return volatility;
   const rows = await db.query(
-    `SELECT 1 FROM pg_proc WHERE proname = ANY($1::text[]) AND provolatile = 'v' LIMIT 1`,
-    [names],
+    `SELECT coalesce(bool_or(provolatile = 'v'), true) AS volatile
+       FROM pg_proc WHERE proname = ANY($1::text[])`,
+    [unknown],
   );
-  return rows.length > 0;
+  return rows[0]?.volatile === false ? 'stable' : 'volatile';
 }
 
 const serialTypes = /^\s*(small|big)?serial[248]?\s*$/i;

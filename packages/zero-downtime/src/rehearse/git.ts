@@ -1,29 +1,25 @@
-import { execFile } from 'node:child_process';
+import {
+  git,
+  repositoryRoot as gitRepositoryRoot,
+  resolveCommit as gitResolveCommit,
+} from '../core/git';
 import { RehearsalError } from './errors';
 
 /** The git questions a rehearsal asks of the checkout it runs in. */
-function git(dir: string, args: string[]): Promise<{ ok: boolean; out: string }> {
-  return new Promise((resolve) => {
-    execFile('git', ['-C', dir, ...args], { encoding: 'utf8' }, (error, stdout, stderr) =>
-      resolve({ ok: !error, out: (error ? stderr : stdout).trim() }),
-    );
-  });
-}
-
 export async function repositoryRoot(dir: string): Promise<string> {
-  const result = await git(dir, ['rev-parse', '--show-toplevel']);
-  if (!result.ok) {
+  const root = await gitRepositoryRoot(dir);
+  if (!root) {
     throw new RehearsalError(
       'REHEARSAL_NOT_A_REPOSITORY',
       `${dir} is not inside a git repository: the rehearsal deploys commits, as the deploy does.`,
     );
   }
-  return result.out;
+  return root;
 }
 
 export async function resolveCommit(dir: string, ref: string): Promise<string> {
-  const result = await git(dir, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]);
-  if (!result.ok || !result.out) {
+  const commit = await gitResolveCommit(dir, ref);
+  if (!commit) {
     throw new RehearsalError(
       'REHEARSAL_UNKNOWN_REF',
       `"${ref}" is not a commit of this repository. Fetch it first (for example ` +
@@ -31,7 +27,7 @@ export async function resolveCommit(dir: string, ref: string): Promise<string> {
         'with fetch-depth: 0.',
     );
   }
-  return result.out;
+  return commit;
 }
 
 const MAIN_BRANCHES = ['origin/master', 'origin/main', 'master', 'main'];

@@ -179,7 +179,21 @@ export function createFixtureRepository(): FixtureRepository {
   fs.symlinkSync(path.join(projectRoot, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
   fs.copyFileSync(path.join(projectRoot, 'package-lock.json'), path.join(dir, 'package-lock.json'));
   write('.gitignore', 'node_modules\n');
-  write('package.json', JSON.stringify({ name: 'compat-fixture', private: true }, null, 2));
+  write(
+    'package.json',
+    JSON.stringify(
+      {
+        name: 'compat-fixture',
+        private: true,
+        scripts: {
+          'migrate:pre': 'tsx scripts/migrate.ts pre',
+          'migrate:post': 'tsx scripts/migrate.ts post',
+        },
+      },
+      null,
+      2,
+    ),
+  );
   write(
     'tsconfig.json',
     JSON.stringify({

@@ -215,8 +215,19 @@ describe('npm run deploy -- --target local', () => {
     expect(refused.output).toContain('another deploy is running');
     expect(refused.output).toContain('a deploy held by the test');
 
-    const waiting = deploy('--ready-timeout', '30000', '--lock-wait', '120000');
-    await new Promise((resolve) => setTimeout(resolve, 4_000));
+    // Released only once the second deploy says it waits, however slowly it starts.
+    let sawWaiting: () => void = () => undefined;
+    const isWaiting = new Promise<void>((resolve) => (sawWaiting = resolve));
+    const waiting = runDeployCommand(
+      [
+        ...['--target', 'local', '--source', repo.dir, '--deploy-root', root],
+        ...['--app-name', appName, '--ready-timeout', '30000', '--lock-wait', '120000'],
+      ],
+      env,
+      undefined,
+      (output) => output.includes('waiting for deploy pid') && sawWaiting(),
+    );
+    await Promise.race([isWaiting, waiting]);
     await held.release();
     const waited = await waiting;
     expect(waited.output).toContain('waiting for deploy pid');

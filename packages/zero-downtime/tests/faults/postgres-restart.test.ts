@@ -1,5 +1,6 @@
 import { migrateDatabase } from '../../src/runner';
-import { freePort } from '../support/project';
+import path from 'node:path';
+import { freePort, starterRoot } from '../support/project';
 import { startPostgresServer, type PostgresServer } from '../support/postgres-server';
 import {
   parseJson,
@@ -41,14 +42,19 @@ beforeAll(async () => {
   const databaseUrl = secrets.withCredentials(postgres.url('app'));
   await migrateDatabase({ databaseUrl, phases: ['pre', 'post'], logger: runnerLog.logger });
   port = await freePort();
-  app = runScript('app/server.ts', [], {
-    ...DEBUG_LOG_ENV,
-    DATABASE_URL: databaseUrl,
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    DATABASE_POOL_MAX: '4',
-    SHUTDOWN_DRAIN_DELAY_MS: '0',
-  });
+  app = runScript(
+    path.join(starterRoot, 'app/server.ts'),
+    [],
+    {
+      ...DEBUG_LOG_ENV,
+      DATABASE_URL: databaseUrl,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATABASE_POOL_MAX: '4',
+      SHUTDOWN_DRAIN_DELAY_MS: '0',
+    },
+    starterRoot,
+  );
   await waitForStatus(port, '/health/ready', 200);
   answers = await serveLoadAcrossRestart(postgres);
 });

@@ -43,7 +43,20 @@ test('a NOT NULL column with a constant default is added without rewriting the t
   expect(row.n).toBe(50);
 });
 
-test.each(['gen_random_uuid()', 'now()', 'clock_timestamp()', 'random()'])(
+test('a stable default (now()) adds the column without rewriting the table: one value for existing rows', async () => {
+  const before = await filenode();
+  await addColumn(await db.executor('pre'), {
+    table: 'users',
+    column: 'seen_at',
+    type: 'timestamptz',
+    default: 'now()',
+  });
+  expect(await filenode()).toBe(before);
+  const [row] = await db.sql(`SELECT count(DISTINCT seen_at)::int AS n FROM users`);
+  expect(row.n).toBe(1);
+});
+
+test.each(['gen_random_uuid()', 'clock_timestamp()', 'random()', 'timeofday()'])(
   'a volatile default (%s) is refused with the add, set default, backfill recipe',
   async (expression) => {
     const error = await rejection(

@@ -51,7 +51,9 @@ test('rename-column writes the expand (pre) and contract (post) migrations and s
     'migrations/post-deploy/20260601120001-rename-users-name-to-full-name-contract.ts',
   ]);
   const pre = read(result.written[0]);
-  expect(pre).toContain(`import { renameColumn, type MigrationContext } from 'zero-downtime-toolkit';`);
+  expect(pre).toContain(
+    `import { renameColumn, type MigrationContext } from 'zero-downtime-toolkit';`,
+  );
   expect(pre).toContain('export const transaction = false;');
   expect(pre).toContain(
     `await renameColumn(ctx, { table: 'users', from: 'name', to: 'full_name', step: 'expand' });`,

@@ -18,7 +18,7 @@ test('migrations written by the pattern generators pass migrate:lint', async () 
   const project = fs.mkdtempSync(path.join(os.tmpdir(), 'zdm-generated-lint-'));
   try {
     // Generated migrations import the toolkit by name, as in a real project.
-  fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(project, 'node_modules'));
+    fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(project, 'node_modules'));
     fs.mkdirSync(path.join(project, 'migrations', 'pre-deploy'), { recursive: true });
     fs.copyFileSync(
       path.join(ROOT, 'migrations', 'pre-deploy', '20260101000000-create-users.sql'),

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { parse } from 'yaml';
 import { findProjectRoot } from '../../core/project';
-import { runCommand } from '../commands';
+import { runChecked } from '../../core/processes';
 import { DeployError } from '../errors';
 import type { DeployOptions } from '../options';
 import type { Release } from '../releases';
@@ -107,7 +107,7 @@ class KubernetesTarget implements Target {
 
   /** Images are built and pushed by CI; the release is the image and the commit it carries. */
   async build(context: TargetContext): Promise<Release> {
-    const { stdout } = await runCommand('git', ['rev-parse', '--verify', this.options.ref], {
+    const { stdout } = await runChecked('git', ['rev-parse', '--verify', this.options.ref], {
       cwd: this.options.source,
       env: this.options.env,
       quietStdout: true,
@@ -298,7 +298,7 @@ class KubernetesTarget implements Target {
 
 function realKubectl(options: DeployOptions, reporter: Reporter): Kubectl {
   return async (args, { input } = {}) => {
-    const { stdout } = await runCommand(options.env.KUBECTL || 'kubectl', args, {
+    const { stdout } = await runChecked(options.env.KUBECTL || 'kubectl', args, {
       env: options.env,
       reporter,
       label: 'kubectl',

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { buildRelease } from '../build';
-import type { CommandResult, RunningCommand } from '../commands';
+import type { CommandResult, RunningCommand } from '../../core/processes';
 import { DeployError } from '../errors';
 import { waitForInstances } from '../health';
 import type { DeployOptions } from '../options';

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { buildRelease } from '../build';
-import { runCommand } from '../commands';
+import { runChecked } from '../../core/processes';
 import { dependencyStore, lockHash } from '../dependencies';
 import { DeployError, NOTHING_SERVES } from '../errors';
 import type { DeployOptions } from '../options';
@@ -207,7 +207,7 @@ class SshTarget implements Target {
 
   private async remote(host: string, command: string, context: TargetContext): Promise<string> {
     const [program, ...sshArgs] = this.options.ssh.command.split(/\s+/).filter(Boolean);
-    const result = await runCommand(program, [...sshArgs, host, command], {
+    const result = await runChecked(program, [...sshArgs, host, command], {
       env: this.options.env,
       reporter: context.reporter,
       label: host,
@@ -216,7 +216,7 @@ class SshTarget implements Target {
   }
 
   private async rsync(from: string, to: string, context: TargetContext): Promise<void> {
-    await runCommand('rsync', ['-a', '--delete', '-e', this.options.ssh.command, from, to], {
+    await runChecked('rsync', ['-a', '--delete', '-e', this.options.ssh.command, from, to], {
       env: this.options.env,
       reporter: context.reporter,
       label: 'rsync',

@@ -1,4 +1,4 @@
-import { isKnownPerRowDefault } from '../../patterns/volatility';
+import { volatilityOfText } from '../../lint/volatility';
 import {
   attribute,
   identifier,
@@ -41,7 +41,7 @@ export const addColumnGenerator: PatternGenerator = {
     const def = parsed.flags.get('default') as string | undefined;
     const backfill = parsed.flags.get('backfill') as string | undefined;
     const notNull = parsed.flags.has('not-null');
-    const volatile = def !== undefined && isKnownPerRowDefault(def);
+    const volatile = def !== undefined && volatilityOfText(def).volatility === 'volatile';
     const constant = def !== undefined && !volatile;
     const name = kebab('add', table, column);
     const instructions = [

@@ -3,7 +3,7 @@ import { quoteName, sqlText, tableText, typeText } from '../ast';
 import { backfillCommand, setNotNullRecipe } from '../recipes';
 import { columnsAddedToExistingTable, hasConstraint, type AddedColumn } from './alter-table';
 import { hit, type Rule, type RuleHit } from './rule';
-import { knownVolatileFunctions, volatileCalls, volatilityOf } from './volatility';
+import { knownVolatileFunctions, volatileCalls, volatilityOf } from '../volatility';
 
 function defaultOf(added: AddedColumn): Constraint | undefined {
   return added.constraints.find((constraint) => constraint.contype === 'CONSTR_DEFAULT');

@@ -63,6 +63,7 @@ export function runDeployCommand(
   args: string[],
   env: Record<string, string | undefined>,
   cwd = projectRoot,
+  onOutput?: (soFar: string) => void,
 ): Promise<DeployRun> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [tsxCli, cliSource, 'deploy', ...args], {
@@ -71,8 +72,12 @@ export function runDeployCommand(
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const collect = (chunk: Buffer) => {
+      output += chunk.toString();
+      onOutput?.(output);
+    };
+    child.stdout.on('data', collect);
+    child.stderr.on('data', collect);
     child.on('close', (code) => resolve({ code, output }));
   });
 }

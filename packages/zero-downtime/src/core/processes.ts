@@ -1,19 +1,30 @@
 import { spawn } from 'node:child_process';
 import readline from 'node:readline';
 import type { Readable } from 'node:stream';
-import { DeployError } from './errors';
-import type { Reporter } from './reporter';
+import fs from 'node:fs';
+import { ToolkitError } from './errors';
+
+/** Where a command's output lines go as they come (the deploy's reporter has this shape). */
+export interface OutputSink {
+  output(label: string, line: string): void;
+}
 
 /**
- * Every external command of a deploy (git, npm, pm2, ssh, rsync) goes through here, so its
- * output reaches the reporter line by line and a failure names the command and its exit code.
+ * Every external command the toolkit runs (git, npm, pm2, ssh, rsync, jest) goes through here,
+ * so its output reaches the caller line by line and a failure names the command and its exit
+ * code. `runCommand` returns whatever the exit code (the caller decides what a failure means);
+ * `runChecked` turns a non-zero exit into a CommandError.
  */
+export class CommandError extends ToolkitError<'COMMAND_FAILED'> {}
+
 export interface CommandOptions {
   cwd?: string;
   env?: NodeJS.ProcessEnv;
   /** Shown before each output line; defaults to the program name. */
   label?: string;
-  reporter?: Reporter;
+  reporter?: OutputSink;
+  /** Also write the whole output here, to read a failure in full afterwards. */
+  logFile?: string;
   /** Kill the command (SIGKILL) once it runs this long. */
   timeoutMs?: number;
   stdin?: Readable;
@@ -76,26 +87,36 @@ export function startCommand(
     child.once('error', (error) => {
       clearTimeout(timer);
       reject(
-        new DeployError('COMMAND_FAILED', `could not run ${program}: ${error.message}`, {
+        new CommandError('COMMAND_FAILED', `could not run ${program}: ${error.message}`, {
           cause: error,
         }),
       );
     });
     child.once('close', (code, signal) => {
       clearTimeout(timer);
+      if (options.logFile) fs.writeFileSync(options.logFile, output);
       resolve({ code, signal, stdout, output, timedOut });
     });
   });
   return { exited, stdout: childStdout, kill: (signal = 'SIGTERM') => child.kill(signal) };
 }
 
-/** Runs a command to completion; a non-zero exit becomes a DeployError naming it. */
-export async function runCommand(
+/** Runs a command to completion and returns how it ended, whatever the exit code. */
+export function runCommand(
   program: string,
   args: string[],
   options: CommandOptions = {},
 ): Promise<CommandResult> {
-  const result = await startCommand(program, args, options).exited;
+  return startCommand(program, args, options).exited;
+}
+
+/** Runs a command to completion; a non-zero exit becomes a CommandError naming it. */
+export async function runChecked(
+  program: string,
+  args: string[],
+  options: CommandOptions = {},
+): Promise<CommandResult> {
+  const result = await runCommand(program, args, options);
   if (result.code !== 0) throw commandFailure(program, args, result, options.timeoutMs);
   return result;
 }
@@ -105,7 +126,7 @@ export function commandFailure(
   args: string[],
   result: CommandResult,
   timeoutMs?: number,
-): DeployError {
+): CommandError {
   const shown = [program, ...args].join(' ');
   const why = result.timedOut
     ? `did not finish within ${timeoutMs} ms`
@@ -113,7 +134,7 @@ export function commandFailure(
       ? `was killed by ${result.signal}`
       : `exited with code ${result.code}`;
   const tail = result.output.trim().split('\n').slice(-5).join('\n    ');
-  return new DeployError(
+  return new CommandError(
     'COMMAND_FAILED',
     `\`${shown}\` ${why}${tail ? `; last output:\n    ${tail}` : ''}`,
   );

@@ -1,17 +1,20 @@
 /**
- * Whether a DEFAULT expression is a constant, a stable expression (one value for the whole
- * statement, e.g. now()) or possibly volatile (a value per row). PostgreSQL 11+ adds a column
- * with a non-volatile default without rewriting the table; a volatile one rewrites it.
+ * The toolkit's one answer to "does this DEFAULT rewrite the table?", used by the linter (on the
+ * parse tree) and by the addColumn helper and its generator (on the expression's text):
+ * a constant, a stable expression (one value for the whole statement, e.g. now(): PostgreSQL
+ * evaluates it once for ADD COLUMN and stores it) or possibly volatile (a value per row).
+ * PostgreSQL 11+ adds a column with a non-volatile default without rewriting the table; a
+ * volatile one rewrites it.
  */
 import type { FuncCall, Node } from 'libpg-query';
-import { names, nodeKind, nodeOf } from '../ast';
+import { names, nodeKind, nodeOf } from './ast';
 
 export type Volatility = 'constant' | 'stable' | 'volatile';
 
 const rank: Record<Volatility, number> = { constant: 0, stable: 1, volatile: 2 };
 
 /** Functions known not to be volatile; anything else is treated as possibly volatile. */
-const stableFunctions = new Set([
+export const stableFunctions: ReadonlySet<string> = new Set([
   'now',
   'transaction_timestamp',
   'statement_timestamp',
@@ -30,7 +33,7 @@ const stableFunctions = new Set([
   'json_build_array',
 ]);
 
-export const knownVolatileFunctions = new Set([
+export const knownVolatileFunctions: ReadonlySet<string> = new Set([
   'random',
   'gen_random_uuid',
   'uuid_generate_v1',
@@ -101,4 +104,29 @@ export function volatileCalls(node: unknown): string[] {
   };
   visit(node);
   return [...found];
+}
+
+/** SQL keywords that read the clock or the session once per statement. */
+const stableKeywords =
+  /\b(current_timestamp|current_time|current_date|localtimestamp|localtime|current_user|session_user|current_role|current_catalog|current_schema)\b/i;
+
+const functionCall = /([a-z_][a-z0-9_$]*)\s*\(/gi;
+
+/**
+ * The same classification for an expression written as text (a generator flag, a helper
+ * option): by the names it calls, with the same lists. Functions the lists do not know are
+ * returned in `unknown`, for a caller with a database to look up (pg_proc.provolatile).
+ */
+export function volatilityOfText(expression: string): {
+  volatility: Volatility;
+  unknown: string[];
+} {
+  const calls = [...expression.matchAll(functionCall)].map((match) => match[1].toLowerCase());
+  if (calls.some((name) => knownVolatileFunctions.has(name))) {
+    return { volatility: 'volatile', unknown: [] };
+  }
+  const unknown = [...new Set(calls.filter((name) => !stableFunctions.has(name)))];
+  if (unknown.length > 0) return { volatility: 'volatile', unknown };
+  const stable = calls.length > 0 || stableKeywords.test(expression);
+  return { volatility: stable ? 'stable' : 'constant', unknown: [] };
 }
