@@ -32,7 +32,8 @@ beforeAll(async () => {
   await ensureStandIns(docker, ['node']);
   context = await exportHead();
   database = await createThrowAwayDatabase();
-  image = `zdm-infra/app:${context.commit.slice(0, 12)}`;
+  // One tag, rebuilt every run: an earlier build's image is left untagged and pruned later.
+  image = 'zdm-infra/app:test';
 }, 45 * 60_000);
 
 afterAll(async () => {

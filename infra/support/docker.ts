@@ -187,12 +187,16 @@ export class Docker {
     return this.child.pid as number;
   }
 
+  /** `docker ...` on this engine; `options.env` adds to (and wins over) the engine's env. */
   docker(args: string[], options: RunOptions = {}) {
-    return run('docker', args, { timeoutMs: 120_000, ...options, env: this.env });
+    const env = { ...this.env, ...options.env };
+    return run('docker', args, { timeoutMs: 120_000, ...options, env });
   }
 
+  /** `docker-compose ...` on this engine, like `docker()`. */
   compose(args: string[], options: RunOptions = {}) {
-    return run('docker-compose', args, { timeoutMs: 300_000, ...options, env: this.env });
+    const env = { ...this.env, ...options.env };
+    return run('docker-compose', args, { timeoutMs: 300_000, ...options, env });
   }
 
   async imageExists(ref: string): Promise<boolean> {
@@ -280,6 +284,8 @@ export async function startDockerd(): Promise<Docker> {
       { timeoutMs: 60_000, intervalMs: 200 },
     );
     await docker.removeTestContainers();
+    // Keep the cache bounded: untagged images (earlier builds' layers) unused for a week go.
+    await docker.docker(['image', 'prune', '--force', '--filter', 'until=168h']);
   } catch (error) {
     await docker.stop();
     const logText = fs.readFileSync(paths.logFile, 'utf8');
