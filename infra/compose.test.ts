@@ -91,6 +91,7 @@ function engine(): Docker {
 }
 
 interface ContainerState {
+  Id: string;
   Config: { Image: string };
   State: { Status: string; ExitCode: number; Health?: { Status: string } };
 }
@@ -119,6 +120,9 @@ describe('the compose stack', () => {
     expect(db.Config.Image).toBe(POSTGRES_IMAGE);
     expect(await engine().imageLabel(POSTGRES_IMAGE, RECIPE_LABEL)).toBeDefined();
     expect(db.State.Health?.Status).toBe('healthy');
+    // The server (PID 1 once the entrypoint has exec'd it) runs as postgres, not root.
+    const owner = await engine().docker(['exec', db.Id, 'stat', '-c', '%U', '/proc/1']);
+    expect(owner.stdout.trim()).toBe('postgres');
 
     const migrate = await engine().inspect<ContainerState>(await theStack().only('migrate'));
     expect(migrate.State.Status).toBe('exited');

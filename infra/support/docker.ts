@@ -150,6 +150,23 @@ async function takeOverCache(paths: DaemonPaths): Promise<void> {
   }
 }
 
+/** Unmounts whatever is mounted below these folders, deepest first. */
+async function unmountUnder(roots: string[]): Promise<void> {
+  const mountPoints = fs
+    .readFileSync('/proc/self/mounts', 'utf8')
+    .split('\n')
+    .map((line) => line.split(' ')[1])
+    .filter(Boolean)
+    .map((field) =>
+      field.replace(/\\([0-7]{3})/g, (_, octal) => String.fromCharCode(parseInt(octal, 8))),
+    )
+    .filter((point) => roots.some((root) => point.startsWith(`${root}/`)))
+    .sort((a, b) => b.length - a.length);
+  for (const point of mountPoints) {
+    await run('umount', [point], { allowFailure: true, timeoutMs: 30_000 });
+  }
+}
+
 function ping(socket: string): Promise<boolean> {
   return new Promise((resolve) => {
     const req = http.get({ socketPath: socket, path: '/_ping', timeout: 2_000 }, (res) => {
@@ -234,6 +251,9 @@ export class Docker {
     if (containerd !== undefined && commandLineContains(containerd, this.paths.execRoot)) {
       await terminate(containerd, 10_000);
     }
+    // dockerd leaves its bind mount of the host's network namespace (exec-root/netns/default)
+    // behind; leave no mount of ours on the machine.
+    await unmountUnder([this.paths.execRoot, this.paths.dataRoot]);
     if (readPid(this.paths.ownerFile) === process.pid) fs.rmSync(this.paths.ownerFile);
   }
 }

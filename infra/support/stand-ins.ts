@@ -277,6 +277,15 @@ async function ensureNodeImage(docker: Docker): Promise<void> {
     // The official image leaves npm on its default registry; this machine's may differ.
     if (registry !== DEFAULT_REGISTRY) changes.push(`ENV npm_config_registry=${registry}`);
     await importRootfs(docker, dir, NODE_IMAGE, changes);
+    // What `npm ci` in a `docker build --network host` will need: the registry, from inside.
+    const ping = await docker.docker(
+      ['run', '--rm', '--network', 'host', NODE_IMAGE, 'npm', 'ping', '--registry', registry],
+      { allowFailure: true, timeoutMs: 120_000 },
+    );
+    if (ping.code !== 0) {
+      await docker.docker(['rmi', NODE_IMAGE], { allowFailure: true });
+      throw new Error(`npm inside ${NODE_IMAGE} does not reach ${registry}:\n${ping.output}`);
+    }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
