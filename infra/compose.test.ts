@@ -41,7 +41,10 @@ beforeAll(async () => {
   context = await exportHead();
   workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'zdm-infra-compose-'));
   const version = await composeVersion();
-  const composeFile = path.join(context.dir, 'docker-compose.yml');
+  // The adapted copy lives beside the override, not in the build context, which stays the
+  // exact export (and so shares its build cache with the image test).
+  const composeFile = path.join(workDir, 'docker-compose.yml');
+  fs.copyFileSync(path.join(context.dir, 'docker-compose.yml'), composeFile);
   const dropped = adaptComposeFile(composeFile, version);
   progress(`docker-compose ${version.text}; dropped from the file's copy: ${dropped.join(', ')}`);
   ports = { app: await freePort(), db: await freePort() };
@@ -50,6 +53,7 @@ beforeAll(async () => {
   stack = new ComposeStack(
     docker,
     project,
+    context.dir,
     [composeFile, override],
     {
       GIT_COMMIT: context.commit,

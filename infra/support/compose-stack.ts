@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import path from 'node:path';
 import { isMap, isScalar, parseDocument, stringify } from 'yaml';
 import { TEST_LABEL, type Docker } from './docker';
 import { run } from './run';
@@ -27,7 +26,7 @@ export async function composeVersion(): Promise<ComposeVersion> {
 }
 
 /**
- * The copy of docker-compose.yml in the test's build context, adapted to what runs here, and
+ * A copy of docker-compose.yml (outside the build context), adapted to what runs here, and
  * nothing more (the rest is used as written, comments, anchors and all):
  * - `ports:` go: every service is on the host's network, where published ports mean nothing
  *   (Compose v2 drops them with a warning; v1 refuses "host" network_mode with port bindings,
@@ -105,6 +104,8 @@ export class ComposeStack {
   constructor(
     private readonly docker: Docker,
     readonly project: string,
+    /** The project directory: relative paths (the build context) resolve from here. */
+    private readonly projectDirectory: string,
     private readonly files: string[],
     private readonly env: Record<string, string>,
     private readonly logFile: string,
@@ -112,13 +113,15 @@ export class ComposeStack {
 
   run(args: string[], timeoutMs = 300_000) {
     return this.docker.compose(
-      ['-p', this.project, ...this.files.flatMap((file) => ['-f', file]), ...args],
-      {
-        timeoutMs,
-        logFile: this.logFile,
-        env: this.env,
-        cwd: path.dirname(this.files[0]),
-      },
+      [
+        '-p',
+        this.project,
+        '--project-directory',
+        this.projectDirectory,
+        ...this.files.flatMap((file) => ['-f', file]),
+        ...args,
+      ],
+      { timeoutMs, logFile: this.logFile, env: this.env, cwd: this.projectDirectory },
     );
   }
 
