@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { appStopGraceMs, readComposeFile } from './support/compose-file';
 import {
+  acceptsTcp,
   adaptComposeFile,
   ComposeStack,
   composeVersion,
@@ -33,7 +34,9 @@ let docker: Docker | undefined;
 let context: RepoExport | undefined;
 let workDir: string | undefined;
 let stack: ComposeStack | undefined;
+let initStack: ComposeStack | undefined;
 let ports: StackPorts = { app: 0, db: 0 };
+let composeFile = '';
 
 beforeAll(async () => {
   docker = await startDockerd();
@@ -43,7 +46,7 @@ beforeAll(async () => {
   const version = await composeVersion();
   // The adapted copy lives beside the override, not in the build context, which stays the
   // exact export (and so shares its build cache with the image test).
-  const composeFile = path.join(workDir, 'docker-compose.yml');
+  composeFile = path.join(workDir, 'docker-compose.yml');
   fs.copyFileSync(path.join(context.dir, 'docker-compose.yml'), composeFile);
   const dropped = adaptComposeFile(composeFile, version);
   progress(`docker-compose ${version.text}; dropped from the file's copy: ${dropped.join(', ')}`);
@@ -74,7 +77,9 @@ afterAll(async () => {
       problems.push(error);
     }
   };
-  await attempt(() => stack?.run(['down', '-v', '--remove-orphans', '--timeout', '30'], 180_000));
+  for (const each of [stack, initStack]) {
+    await attempt(() => each?.run(['down', '-v', '--remove-orphans', '--timeout', '30'], 180_000));
+  }
   await attempt(() => docker?.removeTestContainers());
   await attempt(() => context?.remove());
   await attempt(() => {
@@ -172,5 +177,52 @@ describe('the compose stack', () => {
     expect(seconds * 1000).toBeLessThan(graceMs);
     const logs = await engine().docker(['logs', app]);
     expect(logs.output).toMatch(/shutdown: complete/);
+  });
+
+  test('db healthcheck: healthy only once the real server accepts TCP, even on a first start with a slow init script', async () => {
+    // A second project: the db alone, on a fresh volume, with an init script that takes 8 s.
+    // During initialisation the official image (and the stand-in) runs a temporary server
+    // on the Unix socket only; a check that passes then releases migrate too early.
+    const dir = workDir as string;
+    const initdb = path.join(dir, 'initdb');
+    fs.mkdirSync(initdb, { mode: 0o755 });
+    fs.chmodSync(initdb, 0o755);
+    fs.writeFileSync(path.join(initdb, '10-slow.sh'), "echo 'slow init script: 8 s'; sleep 8\n");
+    const initPorts = { app: await freePort(), db: await freePort() };
+    const override = path.join(dir, 'docker-compose.init.yml');
+    await writeOverride(override, initPorts, { initdb });
+    initStack = new ComposeStack(
+      engine(),
+      `${project}-init`,
+      (context as RepoExport).dir,
+      [composeFile, override],
+      { DB_PORT: String(initPorts.db), APP_PORT: String(initPorts.app) },
+      path.join(logDir(), 'compose.log'),
+    );
+    await initStack.run(['up', '-d', 'db'], 120_000);
+    const id = await initStack.only('db');
+    const started = Date.now();
+    const falseHealthy: number[] = [];
+    let healthyAt = 0;
+    let tcpAt = 0;
+    while (Date.now() - started < 90_000) {
+      const state = await engine().inspect<ContainerState>(id);
+      const healthy = state.State.Health?.Status === 'healthy';
+      const tcp = await acceptsTcp(initPorts.db);
+      if (tcp && !tcpAt) tcpAt = Date.now() - started;
+      if (healthy && !healthyAt) healthyAt = Date.now() - started;
+      if (healthy && !tcp) falseHealthy.push(Date.now() - started);
+      if (healthy && tcp) break;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    progress(
+      `db first start with a slow init script: healthy after ${healthyAt} ms, TCP accepted after ` +
+        `${tcpAt} ms; healthy while TCP was refused at ${falseHealthy.length} checks`,
+    );
+    const logs = await engine().docker(['logs', id]);
+    expect(logs.output).toMatch(/slow init script/);
+    expect(healthyAt).toBeGreaterThan(0);
+    expect(falseHealthy).toEqual([]);
+    await initStack.run(['down', '-v', '--timeout', '30'], 120_000);
   });
 });

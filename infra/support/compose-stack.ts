@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import net from 'node:net';
 import { isMap, isScalar, parseDocument, stringify } from 'yaml';
 import { TEST_LABEL, type Docker } from './docker';
 import { run } from './run';
@@ -64,7 +65,29 @@ export function databaseUrl(ports: StackPorts): string {
   return `postgres://app:app@127.0.0.1:${ports.db}/app`;
 }
 
-export async function writeOverride(file: string, ports: StackPorts): Promise<void> {
+/** A TCP connection to 127.0.0.1:port is accepted (and closed at once). */
+export function acceptsTcp(port: number, timeoutMs = 1_000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port, timeout: timeoutMs });
+    const done = (accepted: boolean) => {
+      socket.destroy();
+      resolve(accepted);
+    };
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+    socket.once('timeout', () => done(false));
+  });
+}
+
+/**
+ * `initdb` is a folder mounted as the db's /docker-entrypoint-initdb.d, which the official
+ * image (and the stand-in) runs during the first start.
+ */
+export async function writeOverride(
+  file: string,
+  ports: StackPorts,
+  options: { initdb?: string } = {},
+): Promise<void> {
   const { proxies } = await readHostNetwork();
   const labels = { [TEST_LABEL]: 'compose' };
   const build = {
@@ -78,6 +101,9 @@ export async function writeOverride(file: string, ports: StackPorts): Promise<vo
         environment: { PGPORT: String(ports.db) },
         command: ['postgres', '-c', 'listen_addresses=127.0.0.1'],
         labels,
+        ...(options.initdb
+          ? { volumes: [`${options.initdb}:/docker-entrypoint-initdb.d:ro`] }
+          : {}),
       },
       migrate: {
         network_mode: 'host',

@@ -15,7 +15,8 @@ import { pipe, progress, run } from './run';
  *   user (uid/gid 1000, home /home/node) and this machine's CA bundle, `docker import`ed;
  * - postgres:15: Debian's postgresql-15 installed on that root file system (imported as
  *   zdm-infra/debian:bookworm-minbase), with an entrypoint that honours POSTGRES_USER,
- *   POSTGRES_PASSWORD and POSTGRES_DB like the official image's.
+ *   POSTGRES_PASSWORD and POSTGRES_DB and initialises like the official image's
+ *   (infra/stand-ins/postgres/).
  * Each image carries a label with a hash of its recipe and inputs: an image whose label
  * matches is reused; one whose inputs changed (another node, another registry) is rebuilt.
  */
@@ -291,105 +292,38 @@ async function ensureNodeImage(docker: Docker): Promise<void> {
   }
 }
 
-/** The stand-in's entrypoint: the official image's variables and data directory. */
-const POSTGRES_ENTRYPOINT = `#!/bin/sh
-# Stand-in for the official postgres image's entrypoint: POSTGRES_USER (default postgres),
-# POSTGRES_PASSWORD (required), POSTGRES_DB (default: the user); initdb into PGDATA on the
-# first start; the server runs as the postgres user and listens on every address (PGPORT,
-# or 5432). Extra arguments go to postgres, e.g. \`postgres -c listen_addresses=127.0.0.1\`.
-set -eu
-: "\${PGDATA:=/var/lib/postgresql/data}"
-export PGDATA
-
-if [ "$#" -eq 0 ] || [ "\${1#-}" != "$1" ]; then set -- postgres "$@"; fi
-if [ "$1" != postgres ]; then exec "$@"; fi
-shift
-
-if [ "$(id -u)" = 0 ]; then
-  mkdir -p "$PGDATA" /var/run/postgresql
-  chown -R postgres:postgres "$PGDATA" /var/run/postgresql
-  chmod 700 "$PGDATA"
-  exec setpriv --reuid=postgres --regid=postgres --init-groups "$0" postgres "$@"
-fi
-
-if [ ! -s "$PGDATA/PG_VERSION" ]; then
-  user="\${POSTGRES_USER:-postgres}"
-  db="\${POSTGRES_DB:-$user}"
-  if [ -z "\${POSTGRES_PASSWORD:-}" ]; then
-    echo 'error: database is uninitialized and POSTGRES_PASSWORD is not set' >&2
-    exit 1
-  fi
-  pwfile="$(mktemp)"
-  printf '%s\\n' "$POSTGRES_PASSWORD" > "$pwfile"
-  initdb --username="$user" --pwfile="$pwfile" --auth-local=trust --auth-host=scram-sha-256 \\
-    --encoding=UTF8 -D "$PGDATA"
-  rm -f "$pwfile"
-  printf 'host all all all scram-sha-256\\n' >> "$PGDATA/pg_hba.conf"
-  printf "listen_addresses = '*'\\n" >> "$PGDATA/postgresql.conf"
-  if [ "$db" != postgres ]; then
-    # Single-user mode: no server runs (and so none answers pg_isready) during initialisation.
-    echo "CREATE DATABASE \\"$db\\"" | postgres --single -D "$PGDATA" postgres > /dev/null
-  fi
-  echo 'PostgreSQL init process complete; ready for start up.'
-fi
-
-exec postgres "$@"
-`;
-
-const POSTGRES_DOCKERFILE = `FROM ${BASE_IMAGE}
-RUN set -eux; \\
-    printf '#!/bin/sh\\nexit 101\\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; \\
-    apt-get update; \\
-    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends postgresql-15; \\
-    if [ -d /etc/postgresql/15/main ]; then pg_dropcluster 15 main; fi; \\
-    rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/*.deb /usr/sbin/policy-rc.d; \\
-    mkdir -p /var/lib/postgresql/data /var/run/postgresql; \\
-    chown -R postgres:postgres /var/lib/postgresql /var/run/postgresql; \\
-    chmod 700 /var/lib/postgresql/data
-ENV PATH=/usr/lib/postgresql/15/bin:${IMAGE_PATH} \\
-    PGDATA=/var/lib/postgresql/data \\
-    LANG=C.UTF-8
-COPY docker-entrypoint.sh /usr/local/bin/docker-entrypoint.sh
-VOLUME /var/lib/postgresql/data
-ENTRYPOINT ["docker-entrypoint.sh"]
-STOPSIGNAL SIGINT
-EXPOSE 5432
-CMD ["postgres"]
-`;
+/** The stand-in postgres:15's build context: its Dockerfile and entrypoint, in this folder. */
+const POSTGRES_CONTEXT = path.join(__dirname, '..', 'stand-ins', 'postgres');
 
 async function ensurePostgresImage(docker: Docker): Promise<void> {
+  const read = (name: string) => fs.readFileSync(path.join(POSTGRES_CONTEXT, name), 'utf8');
+  const dockerfile = read('Dockerfile');
+  if (!dockerfile.includes(`FROM ${BASE_IMAGE}`)) {
+    throw new Error(`${POSTGRES_CONTEXT}/Dockerfile must build FROM ${BASE_IMAGE}`);
+  }
   const recipe = hash({
     RECIPE_VERSION,
     base: baseRecipe(),
-    dockerfile: POSTGRES_DOCKERFILE,
-    entrypoint: POSTGRES_ENTRYPOINT,
+    dockerfile,
+    entrypoint: read('docker-entrypoint.sh'),
   });
   if ((await docker.imageLabel(POSTGRES_IMAGE, RECIPE_LABEL)) === recipe) return;
   await ensureBaseImage(docker);
   progress(`building the stand-in ${POSTGRES_IMAGE} (Debian's postgresql-15)`);
-  const context = fs.mkdtempSync(path.join(os.tmpdir(), 'zdm-infra-postgres-'));
-  try {
-    fs.writeFileSync(path.join(context, 'Dockerfile'), POSTGRES_DOCKERFILE);
-    fs.writeFileSync(path.join(context, 'docker-entrypoint.sh'), POSTGRES_ENTRYPOINT, {
-      mode: 0o755,
-    });
-    await docker.docker(
-      [
-        'build',
-        '--network',
-        'host',
-        '--label',
-        `${RECIPE_LABEL}=${recipe}`,
-        ...(await proxyBuildArgs()),
-        '-t',
-        POSTGRES_IMAGE,
-        context,
-      ],
-      { timeoutMs: 900_000, logFile: path.join(logDir(), 'postgres-build.log') },
-    );
-  } finally {
-    fs.rmSync(context, { recursive: true, force: true });
-  }
+  await docker.docker(
+    [
+      'build',
+      '--network',
+      'host',
+      '--label',
+      `${RECIPE_LABEL}=${recipe}`,
+      ...(await proxyBuildArgs()),
+      '-t',
+      POSTGRES_IMAGE,
+      POSTGRES_CONTEXT,
+    ],
+    { timeoutMs: 900_000, logFile: path.join(logDir(), 'postgres-build.log') },
+  );
 }
 
 /** Builds whichever stand-ins are missing (or built from other inputs); one at a time. */
