@@ -12,7 +12,7 @@ import {
   type StackPorts,
 } from './support/compose-stack';
 import { withClient } from './support/database';
-import { logDir, startDockerd, type Docker } from './support/docker';
+import { COMPOSE_PROJECT_PREFIX, logDir, startDockerd, type Docker } from './support/docker';
 import { imageSizeBytes } from './support/image';
 import { getJson } from './support/load';
 import { exportHead, freePort, type RepoExport } from './support/repo';
@@ -28,7 +28,7 @@ import { ensureStandIns, POSTGRES_IMAGE, RECIPE_LABEL } from './support/stand-in
 
 const compose = readComposeFile();
 const graceMs = appStopGraceMs(compose);
-const project = `zdm-infra-${process.pid}`;
+const project = `${COMPOSE_PROJECT_PREFIX}-${process.pid}`;
 
 let docker: Docker | undefined;
 let context: RepoExport | undefined;

@@ -16,6 +16,8 @@ import { onPath, progress, run, sleep, tail, waitFor, type RunOptions } from './
 
 /** Label on every container the tests start, so a crashed run's leftovers can be removed. */
 export const TEST_LABEL = 'org.zdm-infra.test';
+/** Compose projects of the tests are named `<prefix>-<pid>`. */
+export const COMPOSE_PROJECT_PREFIX = 'zdm-infra';
 
 const DEBIAN_PACKAGES = ['docker.io', 'debootstrap', 'docker-compose'];
 const REQUIRED_COMMANDS = ['dockerd', 'docker', 'containerd', 'runc', 'debootstrap'];
@@ -242,6 +244,13 @@ export class Docker {
     if (list.length > 0) await this.docker(['rm', '-f', '-v', ...list]);
   }
 
+  /** Removes the volumes of compose projects named `<prefix>...` (a crashed run's). */
+  async removeProjectVolumes(prefix: string): Promise<void> {
+    const names = await this.docker(['volume', 'ls', '--format', '{{.Name}}']);
+    const list = names.stdout.split('\n').filter((name) => name.startsWith(prefix));
+    if (list.length > 0) await this.docker(['volume', 'rm', '-f', ...list]);
+  }
+
   /** Stops the engine by its pid (SIGTERM, SIGKILL after 30 s); safe to call twice. */
   async stop(): Promise<void> {
     if (this.child.exitCode === null && this.child.signalCode === null) {
@@ -304,6 +313,7 @@ export async function startDockerd(): Promise<Docker> {
       { timeoutMs: 60_000, intervalMs: 200 },
     );
     await docker.removeTestContainers();
+    await docker.removeProjectVolumes(`${COMPOSE_PROJECT_PREFIX}-`);
     // Keep the cache bounded: untagged images (earlier builds' layers) unused for a week go.
     await docker.docker(['image', 'prune', '--force', '--filter', 'until=168h']);
   } catch (error) {
