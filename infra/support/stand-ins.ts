@@ -28,7 +28,6 @@ export const RECIPE_LABEL = 'org.zdm-infra.recipe';
 
 const RELEASE = 'bookworm';
 const RECIPE_VERSION = 1;
-const DEFAULT_REGISTRY = 'https://registry.npmjs.org/';
 const CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
 const IMAGE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const PROXY_VARIABLES = ['HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'ALL_PROXY'];
@@ -61,7 +60,8 @@ let hostNetwork: Promise<HostNetwork> | undefined;
  */
 export function readHostNetwork(): Promise<HostNetwork> {
   hostNetwork ??= (async () => {
-    const registry = (await npmConfig('registry')) ?? DEFAULT_REGISTRY;
+    const registry = await npmConfig('registry');
+    if (!registry) throw new Error('`npm config get registry` printed nothing');
     const proxies: Record<string, string> = {};
     for (const name of PROXY_VARIABLES) {
       const value = process.env[name] ?? process.env[name.toLowerCase()];
@@ -228,13 +228,21 @@ async function ensureNodeImage(docker: Docker): Promise<void> {
   const host = await readHostNode();
   const { registry } = await readHostNetwork();
   const caHash = createHash('sha256').update(host.caBundle).digest('hex');
+  const config = [
+    `ENV PATH=${IMAGE_PATH}`,
+    `ENV NODE_VERSION=${host.version.replace(/^v/, '')}`,
+    `ENV NODE_EXTRA_CA_CERTS=${CA_BUNDLE}`,
+    // npm in the image (the Dockerfile's `npm ci`) uses the registry npm uses here.
+    `ENV npm_config_registry=${registry}`,
+    'CMD ["node"]',
+  ];
   const recipe = hash({
     RECIPE_VERSION,
     base: baseRecipe(),
     node: host.version,
     npm: host.npmVersion,
-    registry,
     caHash,
+    config,
   });
   if ((await docker.imageLabel(NODE_IMAGE, RECIPE_LABEL)) === recipe) return;
   const base = await ensureBaseRootfs();
@@ -268,16 +276,7 @@ async function ensureNodeImage(docker: Docker): Promise<void> {
     ]);
     fs.mkdirSync(path.join(dir, path.dirname(CA_BUNDLE)), { recursive: true });
     fs.writeFileSync(path.join(dir, CA_BUNDLE), host.caBundle);
-    const changes = [
-      `ENV PATH=${IMAGE_PATH}`,
-      `ENV NODE_VERSION=${host.version.replace(/^v/, '')}`,
-      `ENV NODE_EXTRA_CA_CERTS=${CA_BUNDLE}`,
-      `LABEL ${RECIPE_LABEL}=${recipe}`,
-      'CMD ["node"]',
-    ];
-    // The official image leaves npm on its default registry; this machine's may differ.
-    if (registry !== DEFAULT_REGISTRY) changes.push(`ENV npm_config_registry=${registry}`);
-    await importRootfs(docker, dir, NODE_IMAGE, changes);
+    await importRootfs(docker, dir, NODE_IMAGE, [...config, `LABEL ${RECIPE_LABEL}=${recipe}`]);
     // What `npm ci` in a `docker build --network host` will need: the registry, from inside.
     const ping = await docker.docker(
       ['run', '--rm', '--network', 'host', NODE_IMAGE, 'npm', 'ping', '--registry', registry],
