@@ -108,6 +108,7 @@ describe('the process entry point', () => {
     }
   });
 
+  // initdb on a busy machine can take most of a minute.
   it('starts an embedded PostgreSQL when DATABASE_URL is unset, migrates it, and stops it on SIGTERM', async () => {
     const port = await freePort();
     const dataDir = path.join(os.tmpdir(), `zdm-embedded-start-${process.pid}-${Date.now()}`);
@@ -120,7 +121,7 @@ describe('the process entry point', () => {
       EMBEDDED_POSTGRES_PORT: String(await freePort()),
     });
     try {
-      await waitForStatus(`http://127.0.0.1:${port}/health/ready`, 200, 60_000);
+      await waitForStatus(`http://127.0.0.1:${port}/health/ready`, 200, 150_000);
       const created = await fetch(`http://127.0.0.1:${port}/users`, {
         method: 'POST',
         headers: { 'Content-Type': 'application/json' },
@@ -134,5 +135,5 @@ describe('the process entry point', () => {
       child.process.kill('SIGKILL');
       fs.rmSync(dataDir, { recursive: true, force: true });
     }
-  });
+  }, 180_000);
 });

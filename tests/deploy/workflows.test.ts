@@ -136,9 +136,13 @@ describe('deploy.yml', () => {
   const job = workflow.jobs.deploy;
   const steps = job.steps;
 
-  it('deploys master only after CI succeeded for a push, on the commit CI tested', () => {
+  it('deploys the default branch (master or main) only after CI succeeded for a push, on the commit CI tested', () => {
     expect(workflow.on).toEqual({
-      workflow_run: { workflows: [ci.workflow.name], types: ['completed'], branches: ['master'] },
+      workflow_run: {
+        workflows: [ci.workflow.name],
+        types: ['completed'],
+        branches: ['master', 'main'],
+      },
     });
     expect(job.if).toContain("github.event.workflow_run.conclusion == 'success'");
     expect(job.if).toContain("github.event.workflow_run.event == 'push'");
@@ -154,31 +158,41 @@ describe('deploy.yml', () => {
     expect(job.environment).toBe('production');
   });
 
-  it('installs, then runs the one deploy command that orders pre-deploy, rollout and post-deploy', () => {
+  it('runs the deploy as three steps over one state: build and pre-deploy, rollout, post-deploy', () => {
     const install = indexOfStep(steps, runs(/^npm ci\b/), 'npm ci');
-    const deployStep = indexOfStep(steps, runs(/npm run deploy -- /), 'deploy');
-    expect(install).toBeLessThan(deployStep);
+    const phases = steps.filter(runs(/npm run deploy -- /)).map((s) => s.run?.trim());
+    expect(phases).toEqual([
+      'npm run deploy -- $DEPLOY_ARGS --only build,migrate-pre',
+      'npm run deploy -- $DEPLOY_ARGS --from rollout --only rollout,verify',
+      'npm run deploy -- $DEPLOY_ARGS --from migrate-post',
+    ]);
+    const first = indexOfStep(steps, runs(/--only build,migrate-pre/), 'pre-deploy');
+    expect(install).toBeLessThan(first);
     expect(job.env?.DEPLOY_TARGET).toBe('${{ vars.DEPLOY_TARGET }}');
-    expect(steps[deployStep].run).toContain('args=(--target "$DEPLOY_TARGET")');
-    expect(steps[deployStep].run).toContain('npm run deploy -- "${args[@]}"');
-    expect(steps[deployStep].env?.DATABASE_URL).toBe('${{ secrets.DATABASE_URL }}');
+    for (const step of steps.filter(runs(/npm run deploy -- /))) {
+      expect(step.env?.DATABASE_URL).toBe('${{ secrets.DATABASE_URL }}');
+      expect(step.if).toBe("steps.tip.outputs.current == 'true'");
+    }
   });
 
   it('runs no migration outside the deploy command, so nothing can run post-deploy after a failure', () => {
     const deployStep = indexOfStep(steps, runs(/npm run deploy/), 'deploy');
-    const migrating = steps.filter(runs(/migrate(:|\.js |\.ts )(pre|post)|migrate\b.*\bpost/));
+    const migrating = steps
+      .filter(runs(/migrate/))
+      .filter((step) => !/^npm run deploy -- /.test(step.run?.trim() ?? ''));
     expect(migrating).toEqual([]);
     for (const step of steps.slice(deployStep)) {
       expect(step.if ?? '').not.toMatch(/always\(\)|failure\(\)|cancelled\(\)/);
     }
   });
 
-  it('skips commits master has moved past, so an older CI run never deploys over a newer one', () => {
+  it('skips commits the branch has moved past, so an older CI run never deploys over a newer one', () => {
     const guard = indexOfStep(
       steps,
-      (s) => s.name === 'Deploy only the current tip of master',
+      (s) => s.name === 'Deploy only the current tip of the branch',
       'guard',
     );
+    expect(steps[guard].run).toContain('refs/heads/$BRANCH');
     const deployStep = indexOfStep(steps, runs(/npm run deploy/), 'deploy');
     expect(guard).toBeLessThan(deployStep);
     expect(steps[deployStep].if).toBe("steps.tip.outputs.current == 'true'");

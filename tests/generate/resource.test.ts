@@ -13,6 +13,10 @@ const NOT_COPIED = new Set([
   'reports',
   '.deploy',
   'coverage',
+  // The toolkit is reached through node_modules (a link to the workspace), as in any project.
+  'packages',
+  'infra',
+  'docs',
 ]);
 
 /** A copy of the project (sharing node_modules) where the generator may write freely. */

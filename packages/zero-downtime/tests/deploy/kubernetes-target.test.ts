@@ -58,7 +58,7 @@ else if (verb === 'set' && kind === 'image') {
   out('deployment.apps/app rolled back\\n');
 } else if (verb === 'create') {
   const job = JSON.parse(input);
-  state.jobs[job.metadata.name] = job.spec.template.spec.containers[0].args[1];
+  state.jobs[job.metadata.name] = job.spec.template.spec.containers[0].args.at(-1);
   out('job.batch/' + job.metadata.name + ' created\\n');
 } else if (verb === 'get' && kind === 'job') {
   const failed = state.scenario.failJobPhase === state.jobs[name];

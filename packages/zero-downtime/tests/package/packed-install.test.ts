@@ -105,7 +105,8 @@ describe('the packed toolkit installed into a copy of the starter without the wo
     const pre = await run('npm', ['run', 'migrate:pre'], env);
     expect(pre.output).toContain('pre-deploy: applied 1 migration(s)');
     expect(pre.code).toBe(0);
-    const lint = await run('npm', ['run', 'migrate:lint', '--', 'migrations/pre-deploy'], env);
+    const applied = 'migrations/pre-deploy/20260101000000-create-users.sql';
+    const lint = await run('npm', ['run', 'migrate:lint', '--', applied], env);
     expect(lint.output).toContain('No unsafe operations found');
     fs.writeFileSync(
       path.join(copy, 'migrations', 'pre-deploy', '20990101000000-add-users-email-index.sql'),

@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -58,7 +58,26 @@ export interface DeployRun {
   output: string;
 }
 
-/** `npm run deploy -- <args>` (through tsx, as npm would), to completion. */
+/** Deploy commands still running: a test that timed out leaves its deploy behind otherwise. */
+const running = new Set<ChildProcess>();
+
+/**
+ * Every test file using this fixture kills, after each test, the deploys it started that are
+ * still running (a test that failed or timed out), with everything they started (their process
+ * group): a leftover deploy would hold the deploy lock and fail the next test.
+ */
+afterEach(() => {
+  for (const child of running) {
+    try {
+      process.kill(-(child.pid as number), 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  running.clear();
+});
+
+/** `zdm deploy <args>` (through tsx, from the toolkit's source), to completion. */
 export function runDeployCommand(
   args: string[],
   env: Record<string, string | undefined>,
@@ -70,7 +89,9 @@ export function runDeployCommand(
       cwd,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
     });
+    running.add(child);
     let output = '';
     const collect = (chunk: Buffer) => {
       output += chunk.toString();
@@ -78,7 +99,10 @@ export function runDeployCommand(
     };
     child.stdout.on('data', collect);
     child.stderr.on('data', collect);
-    child.on('close', (code) => resolve({ code, output }));
+    child.on('close', (code) => {
+      running.delete(child);
+      resolve({ code, output });
+    });
   });
 }
 
