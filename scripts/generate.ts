@@ -1,22 +1,42 @@
+/**
+ * npm run generate -- <what> ...: the starter's resource generator and the toolkit's
+ * expand/contract patterns. Everything written is formatted with the project's Prettier.
+ * Exit codes: 0 written (or --help), 1 refused (nothing written), 2 bad usage.
+ */
 import { projectRoot } from '../app/config';
-import { runGenerator } from '../app/generate';
-import { GeneratorError } from 'zero-downtime-toolkit';
+import { generators, runGenerator } from '../app/generate';
+import { GeneratorError, formatGenerated, formatGeneratedFiles } from 'zero-downtime-toolkit';
 
-const [what, ...args] = process.argv.slice(2);
-try {
-  const result = runGenerator(what, args, { projectRoot: projectRoot() });
-  for (const file of result.written) process.stdout.write(`created ${file}\n`);
-  for (const file of result.updated) process.stdout.write(`updated ${file}\n`);
-  if (result.instructions.length)
-    process.stdout.write(
-      `\nNext:\n${result.instructions.map((line) => `  - ${line}`).join('\n')}\n`,
-    );
-} catch (error) {
-  if (
-    !(error instanceof GeneratorError) &&
-    !(error as { code?: string }).code?.startsWith('GENERATOR')
-  )
-    throw error;
-  process.stderr.write(`generate: ${(error as Error).message}\nNothing was written.\n`);
-  process.exitCode = 1;
+function usage(): string {
+  return [
+    'usage: npm run generate -- <what> ...',
+    ...generators().map((generator) => `  npm run generate -- ${generator.usage}`),
+  ].join('\n');
 }
+
+async function main(): Promise<number> {
+  const [what, ...args] = process.argv.slice(2);
+  if (what === undefined || what === '--help' || what === '-h' || what === 'help') {
+    process.stdout.write(`${usage()}\n`);
+    return what === undefined ? 2 : 0;
+  }
+  const root = projectRoot();
+  try {
+    const result = runGenerator(what, args, { projectRoot: root });
+    await formatGeneratedFiles(root, result);
+    process.stdout.write(`${formatGenerated(result)}\n`);
+    return 0;
+  } catch (error) {
+    if (!(error instanceof GeneratorError)) throw error;
+    process.stderr.write(`generate: ${error.message}\nNothing was written.\n`);
+    return 1;
+  }
+}
+
+main().then(
+  (code) => (process.exitCode = code),
+  (error: unknown) => {
+    process.stderr.write(`generate: unexpected failure: ${(error as Error).stack}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -108,6 +108,22 @@ describe('generate resource', () => {
     expect(jest.status).toBe(0);
   });
 
+  it('writes code that passes npm run lint (ESLint and Prettier) as generated, patterns included', () => {
+    const pattern = generate(dir, 'add-column', 'notes', 'nickname', 'text', '--default', "'anon'");
+    expect(pattern.stderr).toBe('');
+    expect(pattern.status).toBe(0);
+    const lint = spawnSync('npm', ['run', 'lint', '--silent'], { cwd: dir, encoding: 'utf8' });
+    expect(`${lint.stdout}${lint.stderr}`).not.toMatch(/warn|error/i);
+    expect(lint.status).toBe(0);
+  });
+
+  it('prints its usage for --help and exits 0', () => {
+    const help = generate(dir, '--help');
+    expect(help.stdout).toContain('npm run generate -- resource <name>');
+    expect(help.stdout).toContain('npm run generate -- add-column');
+    expect(help.status).toBe(0);
+  });
+
   it.each([
     [['resource', 'users', 'name:string'], /exists already|registered already/],
     [['resource', 'Bad Name', 'x:string'], /not a valid name/],

@@ -5,7 +5,7 @@
  */
 import { findProjectRoot } from '../core/project';
 import { patterns } from '../generate/patterns';
-import { formatGenerated } from '../generate/files';
+import { formatGenerated, formatGeneratedFiles } from '../generate/files';
 import type { PatternGenerator } from '../generate/patterns';
 import { UsageError, type CliCommand } from './run';
 
@@ -16,15 +16,16 @@ export function patternUsage(prefix: string, generators: PatternGenerator[] = pa
 const USAGE = `usage: zdm generate <pattern> ...   (npm run generate -- <pattern> ...)
 ${patternUsage('zdm generate')}`;
 
-function run(argv: string[]): number {
+async function run(argv: string[]): Promise<number> {
   const [name, ...args] = argv;
   const generator = patterns.find((candidate) => candidate.name === name);
   if (!generator) {
     throw new UsageError(name ? `unknown pattern "${name}"` : 'say which pattern to generate');
   }
-  process.stdout.write(
-    `${formatGenerated(generator.run(args, { projectRoot: findProjectRoot() }))}\n`,
-  );
+  const root = findProjectRoot();
+  const result = generator.run(args, { projectRoot: root });
+  await formatGeneratedFiles(root, result);
+  process.stdout.write(`${formatGenerated(result)}\n`);
   return 0;
 }
 

@@ -16,7 +16,7 @@ import { createTarget, type Target, type TargetContext } from './targets';
  * A deploy: build, pre-deploy migrations, rolling restart, verification, post-deploy
  * migrations, in that order, under a lock, with the state written after every step.
  * A failed rollout or verification rolls back; post-deploy migrations never run after a
- * failed or incomplete rollout (ZERO-DOWNTIME.md section 1).
+ * failed or incomplete rollout (docs/zero-downtime.md, "The deploy contract").
  */
 export interface DeployResult {
   ok: boolean;

@@ -1,6 +1,6 @@
 /**
  * Lints migrations for operations that are unsafe while version N serves traffic
- * (ZERO-DOWNTIME.md section 5): `.sql` files directly, `.ts` migrations through the SQL the
+ * (docs/zero-downtime.md, "Dangerous operations"): `.sql` files directly, `.ts` migrations through the SQL the
  * runner captured while executing them.
  */
 import {

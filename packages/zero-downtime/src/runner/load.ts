@@ -8,9 +8,10 @@ import type { MigrationFile } from './files';
 
 /**
  * Loads a `.ts` migration: its compiled twin under the project's build output when the project
- * was built (`node dist/...` in production), else the source itself, through the TypeScript
- * loader already registered (tsx, ts-jest) or, failing that, the project's own tsx. Either
- * way the checksum is the source file's, so both agree on what was applied.
+ * was built after the source last changed (`node dist/...` in production), else the source
+ * itself, through the TypeScript loader already registered (tsx, ts-jest) or, failing that,
+ * the project's own tsx. Either way the checksum is the source file's, so both agree on what
+ * was applied.
  */
 function loadable(file: string): string {
   if (!file.endsWith('.ts') || typeScriptLoads()) return file;
@@ -19,9 +20,26 @@ function loadable(file: string): string {
   const compiled = hasManifest
     ? path.join(root, appContract(root).outDir, path.relative(root, file)).replace(/\.ts$/, '.js')
     : `${file.slice(0, -3)}.js`;
-  if (fs.existsSync(compiled)) return compiled;
+  const built = fs.existsSync(compiled);
+  if (built && !newerThan(file, compiled)) return compiled;
+  // Without tsx (a production install), a compiled twin is all there is, however old.
+  if (built && !canLoadTypeScript(root)) return compiled;
   registerTypeScript(root, file, compiled);
   return file;
+}
+
+function canLoadTypeScript(root: string): boolean {
+  try {
+    require.resolve('tsx/cjs/api', { paths: [root] });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A source edited after the last build: its compiled twin is stale, the source runs. */
+function newerThan(source: string, compiled: string): boolean {
+  return fs.statSync(source).mtimeMs > fs.statSync(compiled).mtimeMs;
 }
 
 /** Under ts-jest or tsx (the toolkit itself running from source), `.ts` already loads. */

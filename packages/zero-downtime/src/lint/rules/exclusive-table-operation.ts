@@ -20,7 +20,7 @@ interface ExclusiveOperation {
 }
 
 const shadowTable =
-  '-- rebuild it as a shadow table instead (ZERO-DOWNTIME.md section 2: copy in chunks while';
+  '-- rebuild it as a shadow table instead (docs/zero-downtime.md, shadow table: copy in chunks while';
 
 function vacuumFull(node: unknown): ExclusiveOperation | undefined {
   const vacuum = nodeOf<VacuumStmt>(node, 'VacuumStmt');

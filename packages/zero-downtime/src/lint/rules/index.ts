@@ -1,5 +1,5 @@
 /**
- * Every rule of the migration linter, in the order ZERO-DOWNTIME.md section 5 lists the
+ * Every rule of the migration linter, in the order docs/zero-downtime.md ("Dangerous operations") lists the
  * operations. Rule ids are stable: suppressions, CI logs and docs/migration-linter.md use them.
  */
 import { addCheckValidated } from './add-check-validated';
