@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import dotenv from 'dotenv';
 import { appContract } from '../core/config';
 import { findProjectRoot } from '../core/project';
-import { releaseDir } from '../deploy/releases';
+import { currentLink, releaseDir } from '../deploy/releases';
 import { UsageError, type CliCommand } from './run';
 import {
   STEPS,
@@ -116,8 +116,7 @@ function toOptions(args: Args): DeployOptions {
   );
   const env = withSharedEnv(root);
   const source = path.resolve(args.source ?? findProjectRoot());
-  // A host's rollout runs inside the deploy root: the app's contract is the release's own.
-  const app = appContract(args.release ? releaseDir(root, args.release) : source);
+  const app = appContract(contractDir(root, source, args.release));
   return {
     target: args.target,
     root,
@@ -148,6 +147,18 @@ function toOptions(args: Args): DeployOptions {
       node: args['remote-node'] ?? 'node',
     },
   };
+}
+
+/**
+ * Where the app's contract is read: the checkout deployed from, or, for a host's own steps
+ * (which run inside its deploy root, with no checkout), the release they run or the one that
+ * serves.
+ */
+function contractDir(root: string, source: string, release: string | undefined): string {
+  if (release) return releaseDir(root, release);
+  if (fs.existsSync(path.join(source, 'package.json'))) return source;
+  const current = currentLink(root);
+  return fs.existsSync(path.join(current, 'package.json')) ? current : source;
 }
 
 function previousRelease(value: string | undefined): string | null | undefined {
