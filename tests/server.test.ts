@@ -121,7 +121,11 @@ describe('the process entry point', () => {
       EMBEDDED_POSTGRES_PORT: String(await freePort()),
     });
     try {
-      await waitForStatus(`http://127.0.0.1:${port}/health/ready`, 200, 150_000);
+      await waitForStatus(`http://127.0.0.1:${port}/health/ready`, 200, 150_000).catch(
+        (error: Error) => {
+          throw new Error(`${error.message}; the server printed:\n${child.output()}`);
+        },
+      );
       const created = await fetch(`http://127.0.0.1:${port}/users`, {
         method: 'POST',
         headers: { 'Content-Type': 'application/json' },

@@ -70,9 +70,9 @@ test('db:compare exits 1 on differences and prints their count and the report pa
   expect(fs.readFileSync(out, 'utf8').trim().split('\n')).toHaveLength(2);
 });
 
-test('db:compare exits 2 on an unknown table or column', async () => {
+test('db:compare exits 1, naming the problem, on an unknown table or column', async () => {
   const table = await runCompare('--source', 'accounts', '--target', 'nope');
-  expect(table.code).toBe(2);
+  expect(table.code).toBe(1);
   expect(table.output).toContain('[COMPARE_UNKNOWN_TABLE]');
   const column = await runCompare(
     '--source',
@@ -82,6 +82,6 @@ test('db:compare exits 2 on an unknown table or column', async () => {
     '--columns',
     'email,nope',
   );
-  expect(column.code).toBe(2);
+  expect(column.code).toBe(1);
   expect(column.output).toContain('[COMPARE_UNKNOWN_COLUMN]');
 });
