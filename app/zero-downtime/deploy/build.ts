@@ -3,7 +3,7 @@ import path from 'node:path';
 import { runCommand, startCommand, commandFailure } from './commands';
 import { linkDependencies } from './dependencies';
 import { DeployError } from './errors';
-import { markComplete, readRelease, releaseDir, type Release } from './releases';
+import { markBuilding, markComplete, readRelease, releaseDir, type Release } from './releases';
 import type { Reporter } from './reporter';
 
 export interface BuildOptions {
@@ -54,6 +54,8 @@ export async function buildRelease(options: BuildOptions): Promise<Release> {
   const dir = releaseDir(options.root, id);
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
+  // Until markComplete: pruning leaves a folder alone while its builder runs.
+  markBuilding(dir);
   options.reporter.info(`building release ${id} (commit ${commit}) in ${dir}`);
   try {
     await extractCommit(options.source, commit, dir, options.reporter);
