@@ -103,6 +103,9 @@ export async function startSshHosts(users: string[] = ['zdmhost1', 'zdmhost2']):
   let sshdLog = '';
   sshd.stderr?.on('data', (chunk: Buffer) => (sshdLog += chunk.toString()));
   const exited = new Promise<void>((resolve) => sshd.once('exit', () => resolve()));
+  // Should the test process end without afterAll (killed by a timeout), sshd goes with it.
+  const onExit = () => sshd.pid && signal(sshd.pid, 'SIGKILL');
+  process.once('exit', onExit);
 
   const sshArgs = [
     '-p',
@@ -129,6 +132,7 @@ export async function startSshHosts(users: string[] = ['zdmhost1', 'zdmhost2']):
   const stop = async () => {
     for (const user of users) killPm2Of(user, homes[user]);
     await stopSshd(sshd, exited, pidFile);
+    process.removeListener('exit', onExit);
     fs.rmSync(dir, { recursive: true, force: true });
   };
   try {
