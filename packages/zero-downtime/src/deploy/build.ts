@@ -4,7 +4,7 @@ import { runChecked, startCommand, commandFailure } from '../core/processes';
 import { resolveCommit as gitResolveCommit } from '../core/git';
 import { linkDependencies, workspacePackages } from './dependencies';
 import { DeployError } from './errors';
-import { markComplete, readRelease, releaseDir, type Release } from './releases';
+import { markBuilding, markComplete, readRelease, releaseDir, type Release } from './releases';
 import type { Reporter } from './reporter';
 
 export interface BuildOptions {
@@ -46,6 +46,8 @@ export async function buildRelease(options: BuildOptions): Promise<Release> {
   const dir = releaseDir(options.root, id);
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
+  // Until markComplete: pruning leaves a folder alone while its builder runs.
+  markBuilding(dir);
   options.reporter.info(`building release ${id} (commit ${commit}) in ${dir}`);
   try {
     await extractCommit(options.source, commit, dir, options.reporter);

@@ -10,8 +10,13 @@ import type { Reporter } from './reporter';
  * A release whose lock file did not change costs nothing; a new lock file costs one install.
  * The set is never modified after it is complete, so releases sharing it cannot disturb each
  * other (a rollback finds its dependencies exactly as they were).
+ *
+ * The set built here has the development dependencies too (the build needs TypeScript, the
+ * migrations run with tsx). What the ssh target copies to its hosts is the production set
+ * beside it, `<lock hash>-production`: the same tree without them, made once per lock file.
  */
 const COMPLETE_MARK = '.complete';
+const PRODUCTION_SUFFIX = '-production';
 
 export function lockHash(dir: string): string {
   const lock = fs.readFileSync(path.join(dir, 'package-lock.json'));
@@ -20,6 +25,11 @@ export function lockHash(dir: string): string {
 
 export function dependencyStore(root: string, hash: string): string {
   return path.join(root, 'shared', 'node_modules', hash);
+}
+
+/** The production-only set for a lock file (what hosts get), beside the full one. */
+export function productionStore(root: string, hash: string): string {
+  return `${dependencyStore(root, hash)}${PRODUCTION_SUFFIX}`;
 }
 
 /**
@@ -146,6 +156,54 @@ function copyWorkspaceManifests(projectDir: string, store: string): void {
   }
 }
 
+/**
+ * The production dependencies of `packageDir`'s lock file, made once from the full set: a
+ * hard-linked copy of it, pruned with `npm prune --omit=dev` (npm removes files and writes new
+ * ones, never into a linked file: its own `.package-lock.json` is made a file of its own first,
+ * so the full set stays as it was). Reused while complete.
+ */
+export async function installProductionDependencies(options: {
+  root: string;
+  packageDir: string;
+  seedFrom?: string;
+  reporter: Reporter;
+  env?: NodeJS.ProcessEnv;
+}): Promise<string> {
+  const hash = lockHash(options.packageDir);
+  const store = productionStore(options.root, hash);
+  if (fs.existsSync(path.join(store, COMPLETE_MARK))) {
+    options.reporter.info(`dependencies for the hosts: reusing the production set for ${hash}`);
+    return store;
+  }
+  const full = await installDependencies(options);
+  options.reporter.info(`dependencies for the hosts: pruning a copy of ${hash} to production`);
+  fs.rmSync(store, { recursive: true, force: true });
+  fs.mkdirSync(store, { recursive: true });
+  for (const file of ['package.json', 'package-lock.json']) {
+    fs.copyFileSync(path.join(full, file), path.join(store, file));
+  }
+  copyWorkspaceManifests(options.packageDir, store);
+  await copyTree(
+    path.join(full, 'node_modules'),
+    path.join(store, 'node_modules'),
+    options.reporter,
+  );
+  const hidden = path.join(store, 'node_modules', '.package-lock.json');
+  if (fs.existsSync(hidden)) {
+    const content = fs.readFileSync(hidden);
+    fs.rmSync(hidden);
+    fs.writeFileSync(hidden, content);
+  }
+  await runChecked('npm', ['prune', '--omit=dev', '--no-audit', '--no-fund'], {
+    cwd: store,
+    env: { ...options.env, NODE_ENV: 'production' },
+    reporter: options.reporter,
+    label: 'npm prune',
+  });
+  fs.writeFileSync(path.join(store, COMPLETE_MARK), `${new Date().toISOString()}\n`);
+  return store;
+}
+
 /** Hard links when source and destination share a file system, a plain copy otherwise. */
 async function copyTree(from: string, to: string, reporter: Reporter): Promise<void> {
   try {
@@ -156,7 +214,7 @@ async function copyTree(from: string, to: string, reporter: Reporter): Promise<v
   }
 }
 
-/** Removes installed sets no remaining release links to. */
+/** Removes installed sets (full and production) no remaining release links to. */
 export function pruneDependencies(root: string, releaseDirs: string[]): string[] {
   const base = path.join(root, 'shared', 'node_modules');
   if (!fs.existsSync(base)) return [];
@@ -165,7 +223,9 @@ export function pruneDependencies(root: string, releaseDirs: string[]): string[]
       .filter((dir) => fs.existsSync(path.join(dir, 'package-lock.json')))
       .map((dir) => lockHash(dir)),
   );
-  const removed = fs.readdirSync(base).filter((hash) => !used.has(hash));
+  const removed = fs
+    .readdirSync(base)
+    .filter((name) => !used.has(name.replace(new RegExp(`${PRODUCTION_SUFFIX}$`), '')));
   for (const hash of removed) fs.rmSync(path.join(base, hash), { recursive: true, force: true });
   return removed;
 }

@@ -42,7 +42,7 @@ export async function runDeploy(options: DeployOptions, reporter: Reporter): Pro
       } catch (error) {
         return await failed(step, error, target, context);
       }
-      reporter.info(`${step} done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      reporter.info(`${step} done in ${secondsSince(started)} s`);
       state.steps[step] = 'done';
       writeState(options.root, state);
     }
@@ -67,7 +67,9 @@ export async function rollBackLastDeploy(
     if (!state?.release) {
       throw new DeployError('DEPLOY_NO_STATE', `no deploy to roll back in ${options.root}`);
     }
+    const started = Date.now();
     const outcome = await target.rollback(contextFor(options, reporter, state));
+    reporter.info(`rollback done in ${secondsSince(started)} s`);
     state.status = 'rolled-back';
     state.outcome = outcome.summary;
     state.servingAfterRollback = outcome.serving;
@@ -140,8 +142,10 @@ async function failed(
   reporter.warn(`${step} failed: ${state.error}`);
   if (rollsBackOnFailure(step)) {
     reporter.step('rollback', 'putting back the release that served before this deploy');
+    const started = Date.now();
     try {
       const outcome = await target.rollback(context);
+      reporter.info(`rollback done in ${secondsSince(started)} s`);
       state.outcome = outcome.summary;
       state.servingAfterRollback = outcome.serving;
       state.status = 'rolled-back';
@@ -151,6 +155,10 @@ async function failed(
   }
   context.saveState();
   return { ok: false, state, summary: failedSummary(step, state) };
+}
+
+function secondsSince(started: number): string {
+  return ((Date.now() - started) / 1000).toFixed(1);
 }
 
 function failedSummary(step: Step, state: DeployState): string {

@@ -20,6 +20,8 @@ export interface Release {
 }
 
 export const RELEASE_MANIFEST = '.release.json';
+/** In a release folder while a build writes it: the pid of the process building it. */
+export const BUILDING_MARK = '.building';
 
 export function releasesDir(root: string): string {
   return path.join(root, 'releases');
@@ -70,28 +72,66 @@ export function readRelease(root: string, id: string): Release | undefined {
 export function markComplete(release: Release, extra: Record<string, unknown> = {}): void {
   const manifest = { id: release.id, commit: release.commit, builtAt: new Date(), ...extra };
   fs.writeFileSync(path.join(release.dir, RELEASE_MANIFEST), `${JSON.stringify(manifest)}\n`);
+  fs.rmSync(path.join(release.dir, BUILDING_MARK), { force: true });
+}
+
+/** Marks a release folder as being written by this process (removed by markComplete). */
+export function markBuilding(dir: string): void {
+  fs.writeFileSync(path.join(dir, BUILDING_MARK), `${process.pid}\n`);
 }
 
 /**
- * Removes the oldest complete releases beyond `keep`, never `current` nor the ones named in
- * `protect` (the previous release, kept for rollbacks).
+ * Whether a build may still be writing this incomplete folder: its mark names a process that
+ * runs. A folder with no mark (a copy cut short, a build from before the mark existed) or
+ * whose builder is gone is left over.
+ */
+function beingBuilt(dir: string): boolean {
+  let pid: number;
+  try {
+    pid = Number(fs.readFileSync(path.join(dir, BUILDING_MARK), 'utf8').trim());
+  } catch {
+    return false;
+  }
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it runs, as another user.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the oldest complete releases beyond `keep`, and incomplete release folders no build
+ * is writing (a failed build's or a cut-short copy's), never `current` nor the ones named in
+ * `protect` (the previous release, kept for rollbacks). Runs under the deploy lock.
  */
 export function pruneReleases(root: string, keep: number, protect: string[] = []): string[] {
   const dir = releasesDir(root);
   if (!fs.existsSync(dir)) return [];
   const kept = new Set([currentRelease(root), ...protect].filter(Boolean));
-  const complete = fs
-    .readdirSync(dir)
+  const ids = fs
+    .readdirSync(dir, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => entry.name);
+  const leftOver = ids.filter(
+    (id) => !kept.has(id) && !isComplete(releaseDir(root, id)) && !beingBuilt(releaseDir(root, id)),
+  );
+  const complete = ids
     .filter((id) => isComplete(releaseDir(root, id)))
     .map((id) => ({
       id,
       time: fs.statSync(path.join(releaseDir(root, id), RELEASE_MANIFEST)).mtimeMs,
     }))
     .sort((a, b) => b.time - a.time);
-  const removed = complete
-    .slice(keep)
-    .map((release) => release.id)
-    .filter((id) => !kept.has(id));
+  const removed = [
+    ...leftOver,
+    ...complete
+      .slice(keep)
+      .map((release) => release.id)
+      .filter((id) => !kept.has(id)),
+  ];
   for (const id of removed) fs.rmSync(releaseDir(root, id), { recursive: true, force: true });
   return removed;
 }

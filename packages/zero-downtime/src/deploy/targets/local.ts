@@ -16,6 +16,7 @@ import {
 } from '../releases';
 import { statePath } from '../state';
 import type { RollbackOutcome, Target, TargetContext } from './index';
+import { shellQuote } from './ssh';
 
 /**
  * PM2 cluster on this machine. The app runs `<root>/current/dist/app/server.js`; a rollout
@@ -82,6 +83,7 @@ class LocalTarget implements Target {
         : `starting ${this.options.appName} from ${release.id} (first deploy on this host)`,
     );
     switchCurrent(this.options.root, release.id);
+    writePm2Shim(this.options);
     await this.reloadOnto(release, running, context);
     await this.scaleIfAsked(context);
   }
@@ -179,7 +181,7 @@ class LocalTarget implements Target {
           'ROLLOUT_FAILED',
           `instance ${stuck.map(([id]) => id).join(', ')} of ${release.id} did not become ready ` +
             `within ${this.options.readyTimeoutMs} ms (PM2 kept the old worker serving meanwhile); ` +
-            `its log: pm2 logs ${this.options.appName}`,
+            `its log: ${pm2Command(this.options)} logs ${this.options.appName}`,
         );
       }
     }
@@ -244,7 +246,8 @@ class LocalTarget implements Target {
         throw new DeployError(
           'ROLLBACK_FAILED',
           `instance(s) ${waiting.map((w) => w.pmId).join(', ')} did not come back on the previous ` +
-            `release in time; see pm2 ls and pm2 logs ${this.options.appName}`,
+            `release in time; see ${pm2Command(this.options)} ls and ` +
+            `${pm2Command(this.options)} logs ${this.options.appName}`,
         );
       }
       await sleep(WATCH_EVERY_MS);
@@ -292,6 +295,40 @@ class LocalTarget implements Target {
       bin: this.options.pm2Bin,
     });
   }
+}
+
+/**
+ * `<root>/bin/pm2`: the PM2 the deploy drives, for a person on the host (`pm2 logs <app>`,
+ * `pm2 startup`, `pm2 save`), with the same PM2_HOME. It runs the PM2 of the release that
+ * serves (`current`), or PM2_BIN, with the node that ran the deploy. Rewritten on every
+ * rollout (a new file renamed over the old one).
+ */
+export function pm2ShimPath(root: string): string {
+  return path.join(path.resolve(root), 'bin', 'pm2');
+}
+
+function writePm2Shim(options: DeployOptions): void {
+  const root = path.resolve(options.root);
+  const bin = options.pm2Bin ?? path.join(root, 'current', 'node_modules', 'pm2', 'bin', 'pm2');
+  const pm2Home = options.env.PM2_HOME;
+  const lines = [
+    '#!/bin/sh',
+    `# Written by the deploy of ${root}: the PM2 that runs the app there. Put ${path.dirname(pm2ShimPath(root))} on PATH.`,
+    ...(pm2Home ? [`PM2_HOME=${shellQuote(pm2Home)}`, 'export PM2_HOME'] : []),
+    `exec ${shellQuote(process.execPath)} ${shellQuote(bin)} "$@"`,
+    '',
+  ];
+  const shim = pm2ShimPath(root);
+  fs.mkdirSync(path.dirname(shim), { recursive: true });
+  const temporary = `${shim}.${process.pid}.tmp`;
+  fs.writeFileSync(temporary, lines.join('\n'), { mode: 0o755 });
+  fs.renameSync(temporary, shim);
+}
+
+/** How a message names PM2 for a person on this host: the shim, once a rollout wrote it. */
+function pm2Command(options: DeployOptions): string {
+  const shim = pm2ShimPath(options.root);
+  return fs.existsSync(shim) ? shim : 'pm2';
 }
 
 /** Whether the worker that had this pm_id before the deploy still runs (not yet drained). */

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { buildRelease } from '../build';
 import { runChecked } from '../../core/processes';
-import { dependencyStore, lockHash } from '../dependencies';
+import { installProductionDependencies, lockHash } from '../dependencies';
 import { DeployError, NOTHING_SERVES } from '../errors';
 import type { DeployOptions } from '../options';
 import { releaseCliPath } from '../release-cli';
@@ -11,7 +11,8 @@ import type { RollbackOutcome, Target, TargetContext } from './index';
 /**
  * The local target on a list of hosts, one host at a time. The release is built once here
  * (the migrations run once, from here), copied to every host with rsync over ssh (files and
- * the dependency set; the node_modules link is relative), then on each host in turn the
+ * the production dependency set, made once per lock file here; the node_modules link is
+ * relative), then on each host in turn the
  * release's own compiled deploy command runs the local target's rollout and verification:
  *
  *   cd <remote root> && node releases/<id>/node_modules/zero-downtime-toolkit/dist/cli/index.js
@@ -55,10 +56,21 @@ class SshTarget implements Target {
         `--release ${this.options.release}: no complete build in ${releaseDir(this.options.root, this.options.release ?? '')}`,
       );
     }
+    const dependencies = await installProductionDependencies({
+      root: this.options.root,
+      packageDir: release.dir,
+      seedFrom: this.options.source,
+      reporter: context.reporter,
+      env: this.options.env,
+    });
     for (const host of this.options.ssh.hosts) {
       context.reporter.info(`${host}: copying release ${release.id}`);
+      const started = Date.now();
       try {
-        await this.ship(host, release, context);
+        const sent = await this.ship(host, release, dependencies, context);
+        context.reporter.info(
+          `${host}: copied release ${release.id} (${(sent / 1e6).toFixed(1)} MB sent) in ${seconds(started)} s`,
+        );
       } catch (error) {
         throw new DeployError(
           'SHIP_FAILED',
@@ -84,6 +96,7 @@ class SshTarget implements Target {
       });
       context.saveState();
       context.reporter.info(`${host}: rolling out ${release.id}`);
+      const started = Date.now();
       try {
         await this.remoteDeploy(
           host,
@@ -93,6 +106,7 @@ class SshTarget implements Target {
         );
         entry.status = 'rolled-out';
         context.saveState();
+        context.reporter.info(`${host}: rolled out ${release.id} in ${seconds(started)} s`);
       } catch (error) {
         entry.status = 'failed';
         context.saveState();
@@ -128,10 +142,13 @@ class SshTarget implements Target {
     const done = this.options.ssh.hosts.filter((host) => hosts[host]?.status === 'rolled-out');
     for (const host of [...done].reverse()) {
       const { previous } = hosts[host];
-      context.reporter.info(`${host}: rolling back to ${previous ?? 'nothing (first deploy)'}`);
+      const to = previous ?? 'nothing (first deploy)';
+      context.reporter.info(`${host}: rolling back to ${to}`);
+      const started = Date.now();
       await this.remoteRollback(host, release, previous, context);
       hosts[host].status = 'rolled-back';
       context.saveState();
+      context.reporter.info(`${host}: rolled back to ${to} in ${seconds(started)} s`);
     }
     const failed = this.options.ssh.hosts.filter((host) => hosts[host]?.status === 'failed');
     const empty = [...done, ...failed].filter((host) => hosts[host].previous === null);
@@ -159,7 +176,16 @@ class SshTarget implements Target {
     }
   }
 
-  private async ship(host: string, release: Release, context: TargetContext): Promise<void> {
+  /**
+   * The production dependency set goes where the release's node_modules link expects the set
+   * of its lock file (`shared/node_modules/<hash>`). Returns the bytes rsync sent.
+   */
+  private async ship(
+    host: string,
+    release: Release,
+    dependencies: string,
+    context: TargetContext,
+  ): Promise<number> {
     const root = this.options.ssh.remoteRoot;
     const hash = lockHash(release.dir);
     await this.remote(
@@ -167,12 +193,12 @@ class SshTarget implements Target {
       `mkdir -p ${shellQuote(`${root}/releases`)} ${shellQuote(`${root}/shared/node_modules`)}`,
       context,
     );
-    await this.rsync(
-      `${dependencyStore(this.options.root, hash)}/`,
+    let sent = await this.rsync(
+      `${dependencies}/`,
       `${host}:${root}/shared/node_modules/${hash}/`,
       context,
     );
-    await this.rsync(`${release.dir}/`, `${host}:${root}/releases/${release.id}/`, context);
+    sent += await this.rsync(`${release.dir}/`, `${host}:${root}/releases/${release.id}/`, context);
     // The host's own secrets, if it keeps them in shared/.env like a local deploy root.
     const env = `${root}/shared/.env`;
     const link = `${root}/releases/${release.id}/.env`;
@@ -181,6 +207,7 @@ class SshTarget implements Target {
       `if [ -f ${shellQuote(env)} ] && [ ! -e ${shellQuote(link)} ]; then ln -s ../../shared/.env ${shellQuote(link)}; fi`,
       context,
     );
+    return sent;
   }
 
   private async remoteCurrent(host: string, context: TargetContext): Promise<string | null> {
@@ -215,13 +242,20 @@ class SshTarget implements Target {
     return result.stdout;
   }
 
-  private async rsync(from: string, to: string, context: TargetContext): Promise<void> {
-    await runChecked('rsync', ['-a', '--delete', '-e', this.options.ssh.command, from, to], {
-      env: this.options.env,
-      reporter: context.reporter,
-      label: 'rsync',
-    });
+  /** `rsync -a --delete` over the ssh command; returns the bytes it sent (its --stats). */
+  private async rsync(from: string, to: string, context: TargetContext): Promise<number> {
+    const result = await runChecked(
+      'rsync',
+      ['-a', '--delete', '--stats', '-e', this.options.ssh.command, from, to],
+      { env: this.options.env, reporter: context.reporter, label: 'rsync', quietStdout: true },
+    );
+    const sent = /Total bytes sent: ([\d,.]+)/.exec(result.stdout)?.[1] ?? '0';
+    return Number(sent.replace(/[,.]/g, ''));
   }
+}
+
+function seconds(since: number): string {
+  return ((Date.now() - since) / 1000).toFixed(1);
 }
 
 function previousArgs(previous: string | null): string[] {
