@@ -41,6 +41,8 @@ describe('the packed toolkit installed into a copy of the starter without the wo
 
   beforeAll(async () => {
     work = tempDir('zdm-packed-');
+    // The embedded PostgreSQL's initdb runs as the postgres user when the tests run as root.
+    fs.chmodSync(work, 0o755);
     copy = path.join(work, 'starter');
     pm2Home = path.join(work, 'pm2');
     database = await createEmptyDatabase();
