@@ -144,6 +144,8 @@ function report(records: RequestRecord[], windows: DeployWindow[], args: string[
     formatSummary('all requests', all),
     formatSummary('during the deploys', during),
     formatSummary('outside the deploys', between),
+    `throughput during the deploys / outside them: ${(during.ratePerSecond / Math.max(between.ratePerSecond, 1)).toFixed(2)} ` +
+      `(${during.ratePerSecond.toFixed(0)} / ${between.ratePerSecond.toFixed(0)} requests/s; goal at least 0.9)`,
     `failed requests: ${failures.length}` +
       (failures.length
         ? ` (${Object.entries(all.failuresByKind)
@@ -165,6 +167,7 @@ function report(records: RequestRecord[], windows: DeployWindow[], args: string[
       all,
       during,
       outside: between,
+      throughputRatio: during.ratePerSecond / Math.max(between.ratePerSecond, 1),
       deploys: windows.map((w) => ({ label: w.label, code: w.run.code, ms: w.end - w.start })),
     })}\n`,
   );
