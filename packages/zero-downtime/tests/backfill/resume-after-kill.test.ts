@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
 import { Client } from 'pg';
 import { createEmptyDatabase, type TestDatabase } from '../../src/testing';
-import { cliSource, projectRoot, type Child } from '../support/project';
+import { killAll, runScript, type ScriptProcess } from '../../src/testing';
+import { cliSource } from '../support/project';
 
 /**
  * The command-line backfill as an operator runs it: killed with SIGKILL in the middle, run
@@ -35,6 +35,7 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
+  await killAll();
   await db.end();
   await database.drop();
 });
@@ -45,26 +46,12 @@ const args = (...extra: string[]) => [
   ...extra,
 ];
 
-/**
- * `node --import tsx`, not the tsx CLI: the CLI runs the script in a child process, which a
- * SIGKILL of the parent would leave running.
- */
-function runScript(scriptArgs: string[]): Child {
-  const child = spawn(process.execPath, ['--import', 'tsx', cliSource, 'backfill', ...scriptArgs], {
-    cwd: projectRoot,
-    env: { ...process.env, DATABASE_URL: database.url },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) =>
-    child.once('exit', (code) => resolve(code)),
-  );
-  return { process: child, output: () => output, exited };
+/** `zdm backfill` from source, in a process group of its own (a SIGKILL reaches all of it). */
+function runBackfill(scriptArgs: string[]): ScriptProcess {
+  return runScript(cliSource, ['backfill', ...scriptArgs], { DATABASE_URL: database.url });
 }
 
-const startBackfill = (...extra: string[]): Child => runScript(args(...extra));
+const startBackfill = (...extra: string[]): ScriptProcess => runBackfill(args(...extra));
 
 async function scalar<T>(sql: string): Promise<T> {
   const { rows } = await db.query(sql);
@@ -76,15 +63,14 @@ async function batchesDone(): Promise<number> {
   return rows[0]?.batches_done ?? 0;
 }
 
-async function waitForBatches(count: number, child: Child): Promise<void> {
+async function waitForBatches(count: number, child: ScriptProcess): Promise<void> {
   const until = Date.now() + 30_000;
   while (
     (await db.query("SELECT to_regclass('zdm_backfills') AS t")).rows[0].t === null ||
     (await batchesDone()) < count
   ) {
     if (Date.now() > until) throw new Error(`no ${count} batches within 30 s:\n${child.output()}`);
-    if (child.process.exitCode !== null)
-      throw new Error(`backfill exited early:\n${child.output()}`);
+    if (!child.running()) throw new Error(`backfill exited early:\n${child.output()}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
@@ -92,7 +78,7 @@ async function waitForBatches(count: number, child: Child): Promise<void> {
 test('a backfill killed with SIGKILL resumes after its last committed batch and applies no batch twice', async () => {
   const first = startBackfill('--pause', '100');
   await waitForBatches(5, first);
-  first.process.kill('SIGKILL');
+  first.signal('SIGKILL');
   await first.exited;
 
   const committed = await batchesDone();
@@ -125,7 +111,7 @@ test('a backfill killed with SIGKILL resumes after its last committed batch and 
 test('Ctrl-C finishes the batch in flight, exits 130, and the same command resumes', async () => {
   const first = startBackfill('--pause', '100');
   await waitForBatches(3, first);
-  first.process.kill('SIGINT');
+  first.signal('SIGINT');
   expect(await first.exited).toBe(130);
   expect(first.output()).toContain('run the same command to resume');
   const stoppedAt = await batchesDone();
@@ -141,7 +127,7 @@ test('Ctrl-C finishes the batch in flight, exits 130, and the same command resum
 }, 60_000);
 
 test('the command refuses bad input with its error code and exit code 1, writing nothing', async () => {
-  const child = runScript(['--name', 'x', '--table', 'items', '--set', 'nope = 1']);
+  const child = runBackfill(['--name', 'x', '--table', 'items', '--set', 'nope = 1']);
   expect(await child.exited).toBe(1);
   expect(child.output()).toContain('[BACKFILL_UNKNOWN_COLUMN]');
   expect(await scalar<boolean>("SELECT to_regclass('zdm_backfills') IS NULL")).toBe(true);

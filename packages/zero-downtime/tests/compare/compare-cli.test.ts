@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
 import { createEmptyDatabase, type TestDatabase } from '../../src/testing';
-import { cliSource, spawnTs } from '../support/project';
+import { runToEnd } from '../../src/testing';
+import { cliSource } from '../support/project';
 
 let database: TestDatabase;
 let db: Client;
@@ -32,9 +33,7 @@ afterAll(async () => {
 });
 
 async function runCompare(...args: string[]) {
-  const child = spawnTs(cliSource, ['compare', ...args], { DATABASE_URL: database.url });
-  const code = await child.exited;
-  return { code, output: child.output() };
+  return runToEnd(cliSource, ['compare', ...args], { DATABASE_URL: database.url });
 }
 
 test('db:compare exits 0 on identical tables', async () => {
