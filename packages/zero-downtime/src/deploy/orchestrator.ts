@@ -27,6 +27,7 @@ export interface DeployResult {
 
 export async function runDeploy(options: DeployOptions, reporter: Reporter): Promise<DeployResult> {
   const target = createTarget(options);
+  refuseWhatCannotFinish(options, target);
   const lock = await takeLock(options, reporter);
   try {
     const state = startingState(options, reporter);
@@ -98,6 +99,23 @@ async function runStep(step: Step, target: Target, context: TargetContext): Prom
       return target.verify(context);
     case 'migrate-post':
       return migrate('post', target, context);
+  }
+}
+
+/**
+ * Checked before anything is built or locked: a deploy that runs migrations from here needs the
+ * database, and would otherwise fail only after the build, with nothing wrong but a setting.
+ */
+function refuseWhatCannotFinish(options: DeployOptions, target: Target): void {
+  const migrates = stepsToRun(options).some((step) => step.startsWith('migrate-'));
+  if (migrates && !target.migrate && !options.databaseUrl) {
+    throw new DeployError(
+      'DEPLOY_USAGE',
+      'DATABASE_URL is not set: the deploy runs the migrations against the database the ' +
+        'instances use. Set it in the environment or in <deploy root>/shared/.env (for ' +
+        'example DATABASE_URL=postgres://app:secret@db.internal:5432/app). Nothing was built ' +
+        'or changed.',
+    );
   }
 }
 
