@@ -102,7 +102,8 @@ async function status(args: Args, config: Config, logger: Logger): Promise<numbe
     readMigrationStatus({ databaseUrl, migrationsDir: args.migrationsDir }),
   );
   console.log(formatStatusTable(rows));
-  return 0;
+  // A migration whose file changed, moved or vanished makes migrate refuse: so does status.
+  return rows.every((row) => row.state === 'applied' || row.state === 'pending') ? 0 : 1;
 }
 
 function create(args: Args, config: Config): number {

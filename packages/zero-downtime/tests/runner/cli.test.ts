@@ -40,6 +40,19 @@ describe('migrate command line', () => {
     expect(output).toContain('pre-deploy: 2 applied, 0 pending; post-deploy: 0 applied, 1 pending');
   });
 
+  it('migrate:status exits 1 when an applied migration no longer matches its file, as migrate would refuse', async () => {
+    folder = migrationsFolder('basic');
+    expect((await migrate('pre')).code).toBe(0);
+    const [first] = fs.readdirSync(path.join(folder.dir, 'pre-deploy')).sort();
+    fs.appendFileSync(path.join(folder.dir, 'pre-deploy', first), '\n-- edited after it ran\n');
+
+    const { code, output } = await migrate('status');
+
+    expect(output).toMatch(/create-widgets +CHANGED/);
+    expect(output).toContain('will refuse to run');
+    expect(code).toBe(1);
+  });
+
   it('migrate:create writes a migration that migrate:pre applies and migrate:status lists', async () => {
     folder = migrationsFolder();
     const created = await migrate('create', 'pre', 'add', 'widgets', 'table');
