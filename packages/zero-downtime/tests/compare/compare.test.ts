@@ -203,7 +203,7 @@ test('a chunk that differs only while a write is in flight between the tables is
       writes += 1;
     }
   })();
-  let writesDuringCompare = 0;
+  let writesDuringCompare: number | undefined;
   try {
     // The writer is going before the comparison starts, however slow the machine.
     while (writes < 3) await new Promise((resolve) => setTimeout(resolve, 10));
