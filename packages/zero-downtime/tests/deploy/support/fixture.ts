@@ -66,7 +66,10 @@ const running = new Set<ChildProcess>();
  * still running (a test that failed or timed out), with everything they started (their process
  * group): a leftover deploy would hold the deploy lock and fail the next test.
  */
-afterEach(() => {
+// Only under jest: the deploy benchmark imports this fixture too.
+const afterEachTest: ((hook: () => void) => void) | undefined =
+  typeof afterEach === 'function' ? afterEach : undefined;
+afterEachTest?.(() => {
   for (const child of running) {
     try {
       process.kill(-(child.pid as number), 'SIGKILL');
