@@ -34,5 +34,4 @@ export { summarize as summarizeLoad } from './load';
 export * from './generate/names';
 export * from './generate/files';
 export { patterns as patternGenerators, type PatternGenerator } from './generate/patterns';
-export { patternUsage } from './cli/generate';
 export { runCli, UsageError, type CliCommand } from './cli/run';

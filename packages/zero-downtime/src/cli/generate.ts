@@ -9,7 +9,7 @@ import { formatGenerated, formatGeneratedFiles } from '../generate/files';
 import type { PatternGenerator } from '../generate/patterns';
 import { UsageError, type CliCommand } from './run';
 
-export function patternUsage(prefix: string, generators: PatternGenerator[] = patterns): string {
+function patternUsage(prefix: string, generators: PatternGenerator[] = patterns): string {
   return generators.map((generator) => `  ${prefix} ${generator.usage}`).join('\n');
 }
 

@@ -70,7 +70,7 @@ function overview(commands: CliCommand[]): string {
   ].join('\n');
 }
 
-export function reportFailure(command: CliCommand, error: unknown, verbose: boolean): number {
+function reportFailure(command: CliCommand, error: unknown, verbose: boolean): number {
   const prefix = `zdm ${command.name}`;
   if (isUsageError(error)) {
     process.stderr.write(`${prefix}: ${(error as Error).message}\n\n${command.usage}\n`);

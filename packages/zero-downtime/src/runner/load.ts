@@ -22,18 +22,26 @@ function loadable(file: string): string {
     : `${file.slice(0, -3)}.js`;
   const built = fs.existsSync(compiled);
   if (built && !newerThan(file, compiled)) return compiled;
+  const tsx = tsxApi(root);
   // Without tsx (a production install), a compiled twin is all there is, however old.
-  if (built && !canLoadTypeScript(root)) return compiled;
-  registerTypeScript(root, file, compiled);
+  if (built && !tsx) return compiled;
+  if (!tsx) {
+    throw new MigrationRunnerError(
+      'MIGRATION_INVALID',
+      `${file} has no compiled version at ${compiled} and tsx is not installed to load it: ` +
+        'build the project first (npm run build compiles migrations/ into the build output).',
+    );
+  }
+  (require(tsx) as { register(): unknown }).register();
   return file;
 }
 
-function canLoadTypeScript(root: string): boolean {
+/** The project's own tsx loader API, if it has tsx installed. */
+function tsxApi(root: string): string | undefined {
   try {
-    require.resolve('tsx/cjs/api', { paths: [root] });
-    return true;
+    return require.resolve('tsx/cjs/api', { paths: [root] });
   } catch {
-    return false;
+    return undefined;
   }
 }
 
@@ -45,20 +53,6 @@ function newerThan(source: string, compiled: string): boolean {
 /** Under ts-jest or tsx (the toolkit itself running from source), `.ts` already loads. */
 function typeScriptLoads(): boolean {
   return __filename.endsWith('.ts') || Boolean(require.extensions['.ts']);
-}
-
-function registerTypeScript(root: string, file: string, compiled: string): void {
-  let api: string;
-  try {
-    api = require.resolve('tsx/cjs/api', { paths: [root] });
-  } catch {
-    throw new MigrationRunnerError(
-      'MIGRATION_INVALID',
-      `${file} has no compiled version at ${compiled} and tsx is not installed to load it: ` +
-        'build the project first (npm run build compiles migrations/ into the build output).',
-    );
-  }
-  (require(api) as { register(): unknown }).register();
 }
 
 export function loadMigrationModule(file: MigrationFile): Migration {
