@@ -2,7 +2,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { parse } from 'yaml';
-import { findProjectRoot } from '../../core/project';
 import { runChecked } from '../../core/processes';
 import { DeployError } from '../errors';
 import type { DeployOptions } from '../options';
@@ -226,8 +225,9 @@ class KubernetesTarget implements Target {
     if (!fs.existsSync(this.settings.jobTemplate)) {
       throw new DeployError(
         'DEPLOY_USAGE',
-        `the migration Job template ${this.settings.jobTemplate} does not exist ` +
-          `(copy ${path.join(findProjectRoot(), 'deploy/kubernetes/migration-job.yaml')} or set KUBE_MIGRATION_JOB)`,
+        `the migration Job template ${this.settings.jobTemplate} does not exist: the starter ` +
+          'keeps it at deploy/kubernetes/migration-job.yaml of the deployed checkout; restore ' +
+          'it there, or point KUBE_MIGRATION_JOB at yours',
       );
     }
     const job = parse(fs.readFileSync(this.settings.jobTemplate, 'utf8')) as Job;
