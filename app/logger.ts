@@ -61,7 +61,7 @@ export function createLogger(
       : winston.format.combine(
           redactFormat(),
           winston.format.timestamp({ format: 'HH:mm:ss.SSS' }),
-          winston.format.colorize(),
+          ...(wantsColour(stream ?? process.stdout) ? [winston.format.colorize()] : []),
           winston.format.printf(({ timestamp, level, message, ...meta }) => {
             const extra = Object.keys(meta).length ? ` ${JSON.stringify(meta)}` : '';
             return `${String(timestamp)} ${level} ${String(message)}${extra}`;
@@ -76,4 +76,14 @@ export function createLogger(
     format,
     transports: [transport],
   });
+}
+
+/** Colour only on a terminal; NO_COLOR (https://no-color.org) turns it off, FORCE_COLOR on. */
+export function wantsColour(
+  stream: NodeJS.WritableStream,
+  env: NodeJS.ProcessEnv = process.env,
+): boolean {
+  if (env.NO_COLOR) return false;
+  if (env.FORCE_COLOR) return env.FORCE_COLOR !== '0';
+  return (stream as { isTTY?: boolean }).isTTY === true;
 }

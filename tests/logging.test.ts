@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import request from 'supertest';
-import { createLogger, redact } from '../app/logger';
+import { createLogger, redact, wantsColour } from '../app/logger';
 import { createTestApp } from './support/app';
 
 function capturingLogger(env: 'production' | 'development' = 'production') {
@@ -76,5 +76,27 @@ describe('request logging', () => {
     } finally {
       await t.close();
     }
+  });
+});
+
+describe('colour in the development format', () => {
+  const ANSI = new RegExp(String.fromCharCode(27) + '\\[');
+
+  it('writes no escape codes to a pipe or file', async () => {
+    const { logger, lines } = capturingLogger('development');
+    logger.warn('plain please');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(lines.join('\n')).toContain('warn plain please');
+    expect(lines.join('\n')).not.toMatch(ANSI);
+  });
+
+  it('colours a terminal unless NO_COLOR is set; FORCE_COLOR colours a pipe', () => {
+    const terminal = Object.assign(new PassThrough(), { isTTY: true });
+    const pipe = new PassThrough();
+    expect(wantsColour(terminal, {})).toBe(true);
+    expect(wantsColour(terminal, { NO_COLOR: '1' })).toBe(false);
+    expect(wantsColour(pipe, {})).toBe(false);
+    expect(wantsColour(pipe, { FORCE_COLOR: '1' })).toBe(true);
+    expect(wantsColour(terminal, { FORCE_COLOR: '0' })).toBe(false);
   });
 });
