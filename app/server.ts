@@ -1,4 +1,5 @@
 import http from 'node:http';
+import path from 'node:path';
 import type { Sequelize } from 'sequelize';
 import { createApp } from './app';
 import { ConfigError, loadConfig, redactUrl, type Config } from './config';
@@ -16,6 +17,8 @@ import { migrateDatabase, startEmbeddedPostgres, type EmbeddedServer } from 'zer
 export interface RunningServer {
   server: http.Server;
   url: string;
+  /** Where the data lives: the configured DATABASE_URL, or the embedded server and its log. */
+  database: { url: string; embedded?: { logFile: string } };
   stop(signal?: string): Promise<void>;
 }
 
@@ -50,7 +53,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     })();
     return stopping;
   };
-  return { server, url, stop };
+  const embedded = database.embedded && { logFile: database.embedded.logFile };
+  return { server, url, database: { url: database.url, embedded }, stop };
 }
 
 async function openDatabase(
@@ -137,21 +141,44 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   signalReady();
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(signal, () => {
-      running.stop(signal).then(
-        () => process.exit(0),
-        (error: unknown) => {
-          logger.error('shutdown failed', { error });
-          process.exit(1);
-        },
-      );
-    });
+  if (running.database.embedded && config.logLevel !== 'silent') {
+    process.stdout.write(connectionHelp(running.database.url, running.database.embedded.logFile));
   }
+  // Ctrl-C reaches the app more than once (from the terminal, and relayed by npm or tsx): the
+  // first starts the shutdown, which SHUTDOWN_TIMEOUT_MS bounds; the others change nothing.
+  // Exit codes follow the shell's convention: 130 after SIGINT, 0 after a requested stop.
+  let shuttingDown = false;
+  const shutdown = (reason: string, exitCode: number) => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    running.stop(reason).then(
+      () => process.exit(exitCode),
+      (error: unknown) => {
+        logger.error('shutdown failed', { error });
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT', 130));
+  process.on('SIGTERM', () => shutdown('SIGTERM', 0));
   // PM2 on platforms without signals asks for a shutdown by message.
   process.on('message', (message) => {
-    if (message === 'shutdown') void running.stop('shutdown message').then(() => process.exit(0));
+    if (message === 'shutdown') shutdown('shutdown message', 0);
   });
+}
+
+/** The embedded database's password is a local default, not a secret: shown whole. */
+function connectionHelp(databaseUrl: string, logFile: string): string {
+  const relative = path.relative(process.cwd(), logFile);
+  const log = relative.startsWith('..') || path.isAbsolute(relative) ? logFile : relative;
+  return [
+    '',
+    `  Database   ${databaseUrl}   (embedded PostgreSQL, for development only)`,
+    `  Connect    psql ${databaseUrl}`,
+    `  Its log    ${log}`,
+    '',
+    '',
+  ].join('\n');
 }
 
 if (require.main === module) void main();

@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { RunningServer } from '../app/server';
 import { createTestDatabase } from 'zero-downtime-toolkit/testing';
 import { startTestServer, type TestServer } from './support/app';
-import { freePort, spawnTs, waitForStatus } from './support/process';
+import { freePort, spawnTs, stopLeftoverPostgres, waitForStatus } from './support/process';
 
 interface Answer {
   status: number;
@@ -109,16 +109,17 @@ describe('the process entry point', () => {
   });
 
   // initdb on a busy machine can take most of a minute.
-  it('starts an embedded PostgreSQL when DATABASE_URL is unset, migrates it, and stops it on SIGTERM', async () => {
+  it('starts an embedded PostgreSQL when DATABASE_URL is unset, migrates it, prints how to connect, keeps its log in a file, and stops it on SIGTERM', async () => {
     const port = await freePort();
+    const postgresPort = await freePort();
     const dataDir = path.join(os.tmpdir(), `zdm-embedded-start-${process.pid}-${Date.now()}`);
     const child = spawnTs('app/server.ts', [], {
       DATABASE_URL: '',
       PORT: String(port),
       NODE_ENV: 'development',
-      LOG_LEVEL: 'info',
+      LOG_LEVEL: 'debug',
       EMBEDDED_POSTGRES_DIR: dataDir,
-      EMBEDDED_POSTGRES_PORT: String(await freePort()),
+      EMBEDDED_POSTGRES_PORT: String(postgresPort),
     });
     try {
       await waitForStatus(`http://127.0.0.1:${port}/health/ready`, 200, 150_000).catch(
@@ -132,12 +133,23 @@ describe('the process entry point', () => {
         body: JSON.stringify({ email: 'embedded@example.com', name: 'Embedded' }),
       });
       expect(created.status).toBe(201);
+      const url = `postgres://postgres:postgres@127.0.0.1:${postgresPort}/app`;
+      expect(child.output()).toContain(`Database   ${url}`);
+      expect(child.output()).toContain(`Connect    psql ${url}`);
+      // Even at LOG_LEVEL=debug, initdb's and the server's own lines go to the file only.
+      expect(child.output()).not.toMatch(/initdb|Success\. You can now start|LOG: {2}/);
+      expect(fs.readFileSync(`${dataDir}.log`, 'utf8')).toContain(
+        'database system is ready to accept connections',
+      );
       child.process.kill('SIGTERM');
       expect(await child.exited).toBe(0);
       expect(child.output()).toMatch(/migration\(s\) applied/);
+      expect(fs.existsSync(path.join(dataDir, 'postmaster.pid'))).toBe(false);
     } finally {
       child.process.kill('SIGKILL');
+      await stopLeftoverPostgres(dataDir);
       fs.rmSync(dataDir, { recursive: true, force: true });
+      fs.rmSync(`${dataDir}.log`, { force: true });
     }
   }, 180_000);
 });
