@@ -13,6 +13,10 @@ const BENCHMARKS = [
     what: 'HTTP overhead: the starter next to bare Express doing the same work',
   },
   {
+    script: 'bench:start',
+    what: 'Restart: npm start with no source change next to node alone, to ready',
+  },
+  {
     script: 'bench:backfill',
     what: 'Backfill: one UPDATE of every row next to our batched backfill',
   },
