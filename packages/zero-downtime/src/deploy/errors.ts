@@ -2,6 +2,7 @@ import { ToolkitError } from '../core/errors';
 
 export type DeployErrorCode =
   | 'DEPLOY_USAGE'
+  | 'DEPLOY_PREFLIGHT'
   | 'DEPLOY_LOCKED'
   | 'DEPLOY_NO_STATE'
   | 'BUILD_FAILED'

@@ -28,6 +28,7 @@ export interface DeployResult {
 export async function runDeploy(options: DeployOptions, reporter: Reporter): Promise<DeployResult> {
   const target = createTarget(options);
   refuseWhatCannotFinish(options, target);
+  await target.preflight?.(stepsToRun(options), reporter);
   const lock = await takeLock(options, reporter);
   try {
     const state = startingState(options, reporter);

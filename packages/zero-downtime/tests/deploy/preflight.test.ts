@@ -38,6 +38,26 @@ describe('what a deploy checks before it builds', () => {
     }
   });
 
+  it('refuses at once, building nothing, when the PM2 that would run the instances is missing', async () => {
+    const root = tempDir('zdm-preflight-');
+    const pm2Bin = path.join(root, 'no-such-pm2');
+    try {
+      await expect(
+        runDeploy(
+          options(root, { databaseUrl: 'postgres://app@127.0.0.1:1/app', pm2Bin }),
+          silentReporter,
+        ),
+      ).rejects.toMatchObject({
+        code: 'DEPLOY_PREFLIGHT',
+        message: expect.stringContaining(`the PM2 given (${pm2Bin}) does not exist`),
+      });
+      expect(fs.existsSync(path.join(root, 'releases'))).toBe(false);
+      expect(fs.existsSync(path.join(root, 'deploy.lock'))).toBe(false);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+
   it('lets steps that need no database run without it (a rollout alone)', async () => {
     const root = tempDir('zdm-preflight-');
     try {

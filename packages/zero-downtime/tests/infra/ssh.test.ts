@@ -371,6 +371,41 @@ describe('npm run deploy -- --target ssh over a real OpenSSH server (two local u
     expect(fs.existsSync(partial)).toBe(false);
     await expectServing(good);
   });
+
+  it('g. a host that refuses the login: the deploy stops before building, naming the host, and both hosts keep serving', async () => {
+    const before = await served(ssh.users[0]);
+    const releasesBefore = fs.readdirSync(path.join(localRoot, 'releases')).sort();
+    repo.commit('a release that must not be built: a host is unreachable');
+    const unknown = 'zdmnobody@127.0.0.1';
+    const run = await runDeployCommand(
+      [
+        '--target',
+        'ssh',
+        '--hosts',
+        `${ssh.hosts[0]},${unknown}`,
+        '--ssh',
+        ssh.sshCommand,
+        '--remote-node',
+        ssh.remoteNode,
+        '--source',
+        repo.dir,
+        '--deploy-root',
+        localRoot,
+        '--app-name',
+        appName,
+      ],
+      { DATABASE_URL: database.url, NODE_ENV: 'production', DEPLOY_ROOT: undefined },
+    );
+    expect({ code: run.code, tail: tail(run.output) }).toEqual({
+      code: 1,
+      tail: expect.stringContaining(`${unknown}: `),
+    });
+    expect(run.output).toContain('1 of 2 host(s) not ready for a deploy');
+    expect(run.output).toContain('Nothing was built or changed');
+    expect(run.output).not.toContain(`${ssh.hosts[0]}: copying`);
+    expect(fs.readdirSync(path.join(localRoot, 'releases')).sort()).toEqual(releasesBefore);
+    expect(await served(ssh.users[0])).toEqual(before);
+  });
 });
 
 /**

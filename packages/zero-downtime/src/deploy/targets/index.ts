@@ -3,6 +3,7 @@ import type { DeployOptions } from '../options';
 import type { Release } from '../releases';
 import type { Reporter } from '../reporter';
 import type { DeployState } from '../state';
+import type { Step } from '../steps';
 import { createKubernetesTarget } from './kubernetes';
 import { createLocalTarget } from './local';
 import { createSshTarget } from './ssh';
@@ -47,6 +48,12 @@ export interface Target {
    * `npm run migrate:<phase>` in the local copy of the release against DATABASE_URL.
    */
   migrate?(phase: 'pre' | 'post', context: TargetContext): Promise<void>;
+  /**
+   * Checked before anything is built or locked: what the steps about to run need from the
+   * machine and the servers (PM2 installed, every host reachable). Throws a DeployError that
+   * says what is missing; nothing has changed then.
+   */
+  preflight?(steps: readonly Step[], reporter: Reporter): Promise<void>;
 }
 
 export interface RollbackOutcome {

@@ -15,6 +15,7 @@ import {
   type Release,
 } from '../releases';
 import { statePath } from '../state';
+import type { Step } from '../steps';
 import type { RollbackOutcome, Target, TargetContext } from './index';
 import { shellQuote } from './ssh';
 
@@ -42,6 +43,19 @@ class LocalTarget implements Target {
   private pendingReload?: RunningCommand;
 
   constructor(private readonly options: DeployOptions) {}
+
+  /** PM2 runs the instances: it must be there before a build that would only wait for it. */
+  async preflight(steps: readonly Step[]): Promise<void> {
+    if (!steps.some((step) => step === 'rollout' || step === 'verify')) return;
+    const bin = this.options.pm2Bin;
+    if (bin ? fs.existsSync(bin) : resolves('pm2/bin/pm2')) return;
+    throw new DeployError(
+      'DEPLOY_PREFLIGHT',
+      (bin ? `the PM2 given (${bin}) does not exist` : 'PM2 is not installed beside the toolkit') +
+        ': the local target runs the instances with it. Run `npm install` (pm2 is a ' +
+        'dependency of zero-downtime-toolkit). Nothing was built or changed.',
+    );
+  }
 
   async build(context: TargetContext): Promise<Release> {
     if (this.options.release) {
@@ -352,4 +366,13 @@ function requireRelease(context: TargetContext): Release {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function resolves(module: string): boolean {
+  try {
+    require.resolve(module);
+    return true;
+  } catch {
+    return false;
+  }
 }

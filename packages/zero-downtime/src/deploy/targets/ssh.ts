@@ -1,11 +1,13 @@
 import path from 'node:path';
 import { buildRelease } from '../build';
-import { runChecked } from '../../core/processes';
+import { runChecked, runCommand } from '../../core/processes';
 import { installProductionDependencies, lockHash } from '../dependencies';
 import { DeployError, NOTHING_SERVES } from '../errors';
 import type { DeployOptions } from '../options';
 import { releaseCliPath } from '../release-cli';
 import { readRelease, releaseDir, type Release } from '../releases';
+import type { Reporter } from '../reporter';
+import type { Step } from '../steps';
 import type { RollbackOutcome, Target, TargetContext } from './index';
 
 /**
@@ -39,6 +41,51 @@ class SshTarget implements Target {
   readonly name = 'ssh';
 
   constructor(private readonly options: DeployOptions) {}
+
+  /**
+   * Every host answers over the ssh command, without a prompt, and has rsync and the node the
+   * release runs with; rsync is here too. Hosts are asked in parallel, each within 20 s.
+   */
+  async preflight(steps: readonly Step[], reporter: Reporter): Promise<void> {
+    if (steps.every((step) => step.startsWith('migrate-'))) return;
+    const local = await runCommand('rsync', ['--version'], { env: this.options.env });
+    if (local.code !== 0) {
+      throw new DeployError(
+        'DEPLOY_PREFLIGHT',
+        'rsync is not installed on this machine: the ssh target copies releases with it ' +
+          '(apt-get install rsync, or brew install rsync). Nothing was built or changed.',
+      );
+    }
+    const [program, ...sshArgs] = this.options.ssh.command.split(/\s+/).filter(Boolean);
+    const node = shellQuote(this.options.ssh.node);
+    const probe = `command -v rsync >/dev/null || { echo 'rsync is not installed'; exit 3; }; ${node} --version`;
+    const failures = await Promise.all(
+      this.options.ssh.hosts.map(async (host) => {
+        const result = await runCommand(program, [...sshArgs, host, probe], {
+          env: this.options.env,
+          timeoutMs: 20_000,
+        });
+        if (result.code === 0) {
+          reporter.info(`${host}: reachable, node ${result.stdout.trim()}`);
+          return undefined;
+        }
+        const said = result.output.trim().split('\n').slice(-2).join(' ') || 'no output';
+        const why = result.timedOut ? 'no answer within 20 s' : said;
+        return `${host}: ${why}`;
+      }),
+    );
+    const unreachable = failures.filter((failure) => failure !== undefined);
+    if (unreachable.length > 0) {
+      throw new DeployError(
+        'DEPLOY_PREFLIGHT',
+        `${unreachable.length} of ${this.options.ssh.hosts.length} host(s) not ready for a ` +
+          `deploy:\n  ${unreachable.join('\n  ')}\nCheck that \`${this.options.ssh.command} <host> ` +
+          `${this.options.ssh.node} --version\` works without a prompt (a key without a ` +
+          'passphrase prompt, the host key in known_hosts, rsync and node installed there). ' +
+          'Nothing was built or changed.',
+      );
+    }
+  }
 
   async build(context: TargetContext): Promise<Release> {
     const release = this.options.release
