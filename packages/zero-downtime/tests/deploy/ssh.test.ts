@@ -138,7 +138,9 @@ describe('npm run deploy -- --target ssh (fake ssh running every command on this
     const first = await deploy('--ready-timeout', '30000');
     expect(first.code).toBe(0);
     for (const host of hosts) expect(await served(host)).toEqual([repo.head()]);
-    expect(calls(0)).toEqual([
+    // Both hosts are checked before anything is built; in parallel, so in either order.
+    expect(calls(0).slice(0, 2).sort()).toEqual(['web-a: preflight', 'web-b: preflight']);
+    expect(calls(0).slice(2)).toEqual([
       'web-a: mkdir',
       'web-a: rsync',
       'web-a: rsync',
@@ -226,6 +228,7 @@ describe('npm run deploy -- --target ssh (fake ssh running every command on this
 });
 
 function describeCall(command: string): string {
+  if (command.startsWith('command -v rsync')) return 'preflight';
   if (command.startsWith('rsync --server')) return 'rsync';
   if (command.startsWith('mkdir')) return 'mkdir';
   if (command.includes('shared/.env')) return 'link shared .env';
