@@ -27,14 +27,15 @@ export interface DeployResult {
 
 export async function runDeploy(options: DeployOptions, reporter: Reporter): Promise<DeployResult> {
   const target = createTarget(options);
-  refuseWhatCannotFinish(options, target);
-  await target.preflight?.(stepsToRun(options), reporter);
+  const steps = stepsToRun(options);
+  refuseWhatCannotFinish(steps, options, target);
+  await target.preflight?.(steps, reporter);
   const lock = await takeLock(options, reporter);
   try {
     const state = startingState(options, reporter);
     const context = contextFor(options, reporter, state);
     writeState(options.root, state);
-    for (const step of stepsToRun(options)) {
+    for (const step of steps) {
       state.steps[step] = 'running';
       writeState(options.root, state);
       reporter.step(step, STEP_DESCRIPTIONS[step]);
@@ -107,8 +108,8 @@ async function runStep(step: Step, target: Target, context: TargetContext): Prom
  * Checked before anything is built or locked: a deploy that runs migrations from here needs the
  * database, and would otherwise fail only after the build, with nothing wrong but a setting.
  */
-function refuseWhatCannotFinish(options: DeployOptions, target: Target): void {
-  const migrates = stepsToRun(options).some((step) => step.startsWith('migrate-'));
+function refuseWhatCannotFinish(steps: Step[], options: DeployOptions, target: Target): void {
+  const migrates = steps.some((step) => step.startsWith('migrate-'));
   if (migrates && !target.migrate && !options.databaseUrl) {
     throw new DeployError(
       'DEPLOY_USAGE',

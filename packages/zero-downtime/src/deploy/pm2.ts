@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { runChecked, startCommand, type RunningCommand } from '../core/processes';
 import { DeployError } from './errors';
 import type { Reporter } from './reporter';
@@ -30,11 +31,24 @@ export interface Pm2Options {
   bin?: string;
 }
 
+const PM2_BIN_MODULE = 'pm2/bin/pm2';
+
+/** Whether the pm2 executable is there: the one given, or the package beside this code. */
+export function pm2Exists(bin?: string): boolean {
+  if (bin) return fs.existsSync(bin);
+  try {
+    require.resolve(PM2_BIN_MODULE);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export class Pm2 {
   private readonly bin: string;
 
   constructor(private readonly options: Pm2Options) {
-    this.bin = options.bin ?? require.resolve('pm2/bin/pm2');
+    this.bin = options.bin ?? require.resolve(PM2_BIN_MODULE);
   }
 
   /** Workers of `name` (the parked old worker of a reload in progress is not listed). */

@@ -53,13 +53,13 @@ describe('npm run deploy -- --target ssh over a real OpenSSH server (two local u
   const appName = `zdm-infra-${randomBytes(3).toString('hex')}`;
 
   const hostOf = (user: string) => `${user}@127.0.0.1`;
-  const deploy = (...extra: string[]): Promise<DeployRun> =>
+  const deployTo = (hosts: string[], ...extra: string[]): Promise<DeployRun> =>
     runDeployCommand(
       [
         '--target',
         'ssh',
         '--hosts',
-        ssh.hosts.join(','),
+        hosts.join(','),
         '--ssh',
         ssh.sshCommand,
         '--remote-node',
@@ -82,6 +82,7 @@ describe('npm run deploy -- --target ssh over a real OpenSSH server (two local u
         PORT: undefined,
       },
     );
+  const deploy = (...extra: string[]) => deployTo(ssh.hosts, ...extra);
   /** The deploy, with its output kept for when an expectation fails. */
   const deployed = async (label: string, ...extra: string[]) => {
     const before = Object.fromEntries(ssh.users.map((u) => [u, hostBytes(u)]));
@@ -377,25 +378,7 @@ describe('npm run deploy -- --target ssh over a real OpenSSH server (two local u
     const releasesBefore = fs.readdirSync(path.join(localRoot, 'releases')).sort();
     repo.commit('a release that must not be built: a host is unreachable');
     const unknown = 'zdmnobody@127.0.0.1';
-    const run = await runDeployCommand(
-      [
-        '--target',
-        'ssh',
-        '--hosts',
-        `${ssh.hosts[0]},${unknown}`,
-        '--ssh',
-        ssh.sshCommand,
-        '--remote-node',
-        ssh.remoteNode,
-        '--source',
-        repo.dir,
-        '--deploy-root',
-        localRoot,
-        '--app-name',
-        appName,
-      ],
-      { DATABASE_URL: database.url, NODE_ENV: 'production', DEPLOY_ROOT: undefined },
-    );
+    const run = await deployTo([ssh.hosts[0], unknown]);
     expect({ code: run.code, tail: tail(run.output) }).toEqual({
       code: 1,
       tail: expect.stringContaining(`${unknown}: `),

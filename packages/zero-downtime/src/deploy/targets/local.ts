@@ -5,7 +5,7 @@ import type { CommandResult, RunningCommand } from '../../core/processes';
 import { DeployError } from '../errors';
 import { waitForInstances } from '../health';
 import type { DeployOptions } from '../options';
-import { Pm2, type Pm2Process } from '../pm2';
+import { Pm2, pm2Exists, type Pm2Process } from '../pm2';
 import {
   currentRelease,
   readRelease,
@@ -48,7 +48,7 @@ class LocalTarget implements Target {
   async preflight(steps: readonly Step[]): Promise<void> {
     if (!steps.some((step) => step === 'rollout' || step === 'verify')) return;
     const bin = this.options.pm2Bin;
-    if (bin ? fs.existsSync(bin) : resolves('pm2/bin/pm2')) return;
+    if (pm2Exists(bin)) return;
     throw new DeployError(
       'DEPLOY_PREFLIGHT',
       (bin ? `the PM2 given (${bin}) does not exist` : 'PM2 is not installed beside the toolkit') +
@@ -366,13 +366,4 @@ function requireRelease(context: TargetContext): Release {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function resolves(module: string): boolean {
-  try {
-    require.resolve(module);
-    return true;
-  } catch {
-    return false;
-  }
 }

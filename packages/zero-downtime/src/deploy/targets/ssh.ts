@@ -56,12 +56,12 @@ class SshTarget implements Target {
           '(apt-get install rsync, or brew install rsync). Nothing was built or changed.',
       );
     }
-    const [program, ...sshArgs] = this.options.ssh.command.split(/\s+/).filter(Boolean);
     const node = shellQuote(this.options.ssh.node);
     const probe = `command -v rsync >/dev/null || { echo 'rsync is not installed'; exit 3; }; ${node} --version`;
     const failures = await Promise.all(
       this.options.ssh.hosts.map(async (host) => {
-        const result = await runCommand(program, [...sshArgs, host, probe], {
+        const [program, ...args] = this.sshArgv(host, probe);
+        const result = await runCommand(program, args, {
           env: this.options.env,
           timeoutMs: 20_000,
         });
@@ -279,9 +279,14 @@ class SshTarget implements Target {
     return this.remote(host, command, context);
   }
 
+  /** The ssh command line (`--ssh`, split on spaces) that runs `command` on `host`. */
+  private sshArgv(host: string, command: string): string[] {
+    return [...this.options.ssh.command.split(/\s+/).filter(Boolean), host, command];
+  }
+
   private async remote(host: string, command: string, context: TargetContext): Promise<string> {
-    const [program, ...sshArgs] = this.options.ssh.command.split(/\s+/).filter(Boolean);
-    const result = await runChecked(program, [...sshArgs, host, command], {
+    const [program, ...args] = this.sshArgv(host, command);
+    const result = await runChecked(program, args, {
       env: this.options.env,
       reporter: context.reporter,
       label: host,
