@@ -8,7 +8,12 @@ import { ConnectionTracker, drainServer } from './http/graceful-shutdown';
 import { Lifecycle } from './http/lifecycle';
 import { createLogger, type Logger } from './logger';
 import { initModels } from './models';
-import { migrateDatabase, startEmbeddedPostgres, type EmbeddedServer } from 'zero-downtime-toolkit';
+import {
+  isToolkitError,
+  migrateDatabase,
+  startEmbeddedPostgres,
+  type EmbeddedServer,
+} from 'zero-downtime-toolkit';
 
 /**
  * Process entry: config -> database -> HTTP -> graceful shutdown.
@@ -137,7 +142,13 @@ async function main(): Promise<void> {
   try {
     running = await startServer(config, logger);
   } catch (error) {
-    logger.error(`start-up failed: ${(error as Error).message}`, { error });
+    // The toolkit's errors are sentences to act on: the message alone, with its code; anything
+    // else is a bug, logged with its stack.
+    const known = isToolkitError(error);
+    logger.error(
+      `start-up failed: ${(error as Error).message}`,
+      known ? { code: error.code } : { error },
+    );
     process.exit(1);
   }
   signalReady();

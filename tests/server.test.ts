@@ -109,7 +109,7 @@ describe('the process entry point', () => {
   });
 
   // initdb on a busy machine can take most of a minute.
-  it('starts an embedded PostgreSQL when DATABASE_URL is unset, migrates it, prints how to connect, keeps its log in a file, and stops it on SIGTERM', async () => {
+  it('starts an embedded PostgreSQL when DATABASE_URL is unset, migrates it, prints how to connect, keeps its log in a file, refuses a second start on it in one line, and stops it on SIGTERM', async () => {
     const port = await freePort();
     const postgresPort = await freePort();
     const dataDir = path.join(os.tmpdir(), `zdm-embedded-start-${process.pid}-${Date.now()}`);
@@ -141,6 +141,20 @@ describe('the process entry point', () => {
       expect(fs.readFileSync(`${dataDir}.log`, 'utf8')).toContain(
         'database system is ready to accept connections',
       );
+      // A second start on the same data folder is refused in one line: the toolkit's sentence
+      // once, with its code, and no stack.
+      const second = spawnTs('app/server.ts', [], {
+        DATABASE_URL: '',
+        PORT: String(await freePort()),
+        NODE_ENV: 'development',
+        EMBEDDED_POSTGRES_DIR: dataDir,
+        EMBEDDED_POSTGRES_PORT: String(postgresPort),
+      });
+      expect(await second.exited).toBe(1);
+      const refusal = second.output();
+      expect(refusal.match(/is already running/g)).toHaveLength(1);
+      expect(refusal).toContain('EMBEDDED_POSTGRES_IN_USE');
+      expect(refusal).not.toMatch(/\n\s+at /);
       child.process.kill('SIGTERM');
       expect(await child.exited).toBe(0);
       expect(child.output()).toMatch(/migration\(s\) applied/);

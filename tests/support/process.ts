@@ -13,13 +13,17 @@ export interface Child {
   exited: Promise<number | null>;
 }
 
-/** Runs a TypeScript entry point of the project with tsx, collecting its output. */
+/**
+ * Runs a TypeScript entry point of the project with tsx's loader in one node process (the tsx
+ * command would start a second one), so a signal or a SIGKILL in clean-up reaches the program
+ * itself. Collects its output.
+ */
 export function spawnTs(
   script: string,
   args: string[],
   env: Record<string, string | undefined>,
 ): Child {
-  const child = spawn(process.execPath, [tsxCli, script, ...args], {
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
     cwd: projectRoot,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

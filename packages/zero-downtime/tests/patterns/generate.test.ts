@@ -180,6 +180,7 @@ test.each([
   ['rename-column', ['users', 'name', 'name'], /new name is the old one/],
   ['drop-column', ['users; drop table x', 'a'], /not a valid SQL name/],
   ['add-column', ['users', 'bio', 'text); drop table users; --'], /not a type/],
+  ['add-column', ['users', 'nickname', 'text', '--default', 'anon'], /--default "'anon'"/],
   ['add-index', ['users', 'email', '--bogus'], /Unknown option --bogus/],
   [
     'add-foreign-key',

@@ -7,6 +7,7 @@ import {
   migrationSource,
   noExtraPositionals,
   parseArgs,
+  refuse,
   sqlType,
   tableName,
   writeMigrations,
@@ -17,6 +18,24 @@ import { notNullMigration } from './add-not-null';
 
 const usage =
   'add-column <table> <column> <type> [--default <sql>] [--not-null [--backfill <sql>]]';
+
+/** SQL's value keywords: the only bare words a DEFAULT may be; any other is a column reference. */
+const VALUE_KEYWORDS =
+  /^(true|false|null|current_timestamp|current_date|current_time|localtimestamp|localtime|current_user|session_user|current_role|current_catalog|current_schema|user)$/i;
+
+/** --default is SQL: a bare word is read as a column, which PostgreSQL refuses in a DEFAULT. */
+function defaultExpression(value: string | undefined, type: string): string | undefined {
+  const word = value?.trim();
+  if (word && /^[a-z_][a-z0-9_$]*$/i.test(word) && !VALUE_KEYWORDS.test(word)) {
+    const quoted = `'${word}'`;
+    refuse(
+      `--default ${word} is read as SQL, where a bare word names a column, and a DEFAULT cannot use a column. ` +
+        `For the ${type} value ${quoted}, quote it: --default "${quoted}".`,
+      usage,
+    );
+  }
+  return value;
+}
 
 /**
  * A column added without rewriting the table. Pre-deploy: nullable, or with a constant default
@@ -38,7 +57,7 @@ export const addColumnGenerator: PatternGenerator = {
     const column = identifier(columnArg, 'Column', usage);
     const type = sqlType(typeArg, usage);
     noExtraPositionals(parsed, 3, usage);
-    const def = parsed.flags.get('default') as string | undefined;
+    const def = defaultExpression(parsed.flags.get('default') as string | undefined, type);
     const backfill = parsed.flags.get('backfill') as string | undefined;
     const notNull = parsed.flags.has('not-null');
     const volatile = def !== undefined && volatilityOfText(def).volatility === 'volatile';
