@@ -3,6 +3,7 @@
  * npm run migrate:lint [-- files...] [--json]
  * npm run migrate:create -- <pre|post> <name> [--sql]
  * npm run migrate:down -- <pre|post> [--to NAME]          (development only)
+ * npm run migrate:accept -- <name>                        (development only)
  * Every command accepts --migrations-dir DIR (default: <project>/migrations).
  *
  * Exit codes: 0 done (lint: no error finding), 1 failed (lint: unsafe), 2 bad usage.
@@ -14,6 +15,8 @@ import { createCliLogger, type Logger } from '../core/logger';
 import { openScriptDatabase } from '../db/script-database';
 import { findingsToJson, formatFindings, summarize } from '../lint';
 import {
+  acceptMigrationChange,
+  blocksMigrate,
   createMigrationFile,
   formatStatusTable,
   isPhase,
@@ -31,6 +34,9 @@ const USAGE = `usage: zdm migrate <command>   (npm run migrate:<command>)
   lint [files...] [--json]      lint pending migrations (or the files given)
   create <pre|post> <name> [--sql]
   down <pre|post> [--to NAME]   revert (development only)
+  accept <name>                 record an applied migration's edited file as it is now,
+                                running nothing (development only: refused with
+                                NODE_ENV=production or CI set)
 options: --migrations-dir DIR`;
 
 function parse(argv: string[]) {
@@ -102,8 +108,8 @@ async function status(args: Args, config: Config, logger: Logger): Promise<numbe
     readMigrationStatus({ databaseUrl, migrationsDir: args.migrationsDir }),
   );
   console.log(formatStatusTable(rows));
-  // A migration whose file changed, moved or vanished makes migrate refuse: so does status.
-  return rows.every((row) => row.state === 'applied' || row.state === 'pending') ? 0 : 1;
+  // A migration whose file changed or moved makes migrate refuse: status fails with it.
+  return rows.some(blocksMigrate) ? 1 : 0;
 }
 
 function create(args: Args, config: Config): number {
@@ -136,6 +142,29 @@ async function down(args: Args, config: Config, logger: Logger): Promise<number>
     reverted.length
       ? `${phase}-deploy: reverted ${reverted.join(', ')}`
       : `${phase}-deploy: nothing to revert`,
+  );
+  return 0;
+}
+
+async function accept(args: Args, config: Config, logger: Logger): Promise<number> {
+  const [name, ...extra] = args.rest;
+  if (!name || extra.length > 0) {
+    throw new UsageError('migrate:accept -- <name> (one migration, as migrate:status lists it)');
+  }
+  const outcome = await withDatabase(config, logger, (databaseUrl) =>
+    acceptMigrationChange({
+      databaseUrl,
+      name,
+      logger,
+      environment: config.env,
+      ci: config.ci,
+      migrationsDir: args.migrationsDir ?? migrationsDirOf(config),
+    }),
+  );
+  console.log(
+    outcome === 'accepted'
+      ? `${name}: recorded the file as it is now; nothing was run`
+      : `${name}: the file already matches what was applied; nothing to accept`,
   );
   return 0;
 }
@@ -181,6 +210,8 @@ async function run(argv: string[]): Promise<number> {
       return down(args, config, logger);
     case 'lint':
       return lint(args, config, logger);
+    case 'accept':
+      return accept(args, config, logger);
     default:
       throw new UsageError(`unknown command "${args.command}"`);
   }
@@ -188,7 +219,7 @@ async function run(argv: string[]): Promise<number> {
 
 export const command: CliCommand = {
   name: 'migrate',
-  summary: 'migrations: pre | post | status | lint | create | down',
+  summary: 'migrations: pre | post | status | lint | create | down | accept',
   usage: USAGE,
   run,
 };
