@@ -8,7 +8,7 @@
 import { parseArgs } from 'node:util';
 import { loadToolkitConfig } from '../core/config';
 import { createCliLogger } from '../core/logger';
-import type { CliCommand } from './run';
+import type { CliCommand, CliOptions } from './run';
 import { backfill, createProgressReporter, formatPlan } from '../backfill';
 import { openScriptDatabase } from '../db/script-database';
 
@@ -16,22 +16,25 @@ const USAGE =
   'usage: zdm backfill (npm run db:backfill --) --name N --table T --set "<col = expr>" [--where COND] ' +
   '[--batch-size K] [--pause MS] [--max-lag 16MB|5s] [--target-batch-ms MS] [--dry-run] [--restart]';
 
+/** Every option the command parses; the usage names each one. */
+const OPTIONS = {
+  name: { type: 'string' },
+  table: { type: 'string' },
+  set: { type: 'string' },
+  where: { type: 'string' },
+  'batch-size': { type: 'string' },
+  pause: { type: 'string' },
+  'max-lag': { type: 'string' },
+  'target-batch-ms': { type: 'string' },
+  'dry-run': { type: 'boolean', default: false },
+  restart: { type: 'boolean', default: false },
+  help: { type: 'boolean', default: false },
+} satisfies CliOptions;
+
 function parse(argv: string[]) {
   const { values } = parseArgs({
     args: argv,
-    options: {
-      name: { type: 'string' },
-      table: { type: 'string' },
-      set: { type: 'string' },
-      where: { type: 'string' },
-      'batch-size': { type: 'string' },
-      pause: { type: 'string' },
-      'max-lag': { type: 'string' },
-      'target-batch-ms': { type: 'string' },
-      'dry-run': { type: 'boolean', default: false },
-      restart: { type: 'boolean', default: false },
-      help: { type: 'boolean', default: false },
-    },
+    options: OPTIONS,
   });
   return values;
 }
@@ -91,5 +94,6 @@ export const command: CliCommand = {
   name: 'backfill',
   summary: 'resumable chunked backfill of one table',
   usage: USAGE,
+  options: OPTIONS,
   run,
 };

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadToolkitConfig } from '../core/config';
 import { createCliLogger } from '../core/logger';
-import { UsageError, type CliCommand } from './run';
+import { UsageError, type CliCommand, type CliOptions } from './run';
 import { openScriptDatabase, type ScriptDatabase } from '../db/script-database';
 import { compareTables } from '../compare';
 
@@ -23,20 +23,23 @@ const list = (value: string | undefined) =>
     .map((item) => item.trim())
     .filter(Boolean);
 
+/** Every option the command parses; the usage names each one. */
+const OPTIONS = {
+  source: { type: 'string' },
+  target: { type: 'string' },
+  key: { type: 'string' },
+  columns: { type: 'string' },
+  chunk: { type: 'string' },
+  out: { type: 'string' },
+  'source-url': { type: 'string' },
+  'target-url': { type: 'string' },
+  help: { type: 'boolean', default: false },
+} satisfies CliOptions;
+
 async function run(argv: string[]): Promise<number> {
   const { values: args } = parseArgs({
     args: argv,
-    options: {
-      source: { type: 'string' },
-      target: { type: 'string' },
-      key: { type: 'string' },
-      columns: { type: 'string' },
-      chunk: { type: 'string' },
-      out: { type: 'string' },
-      'source-url': { type: 'string' },
-      'target-url': { type: 'string' },
-      help: { type: 'boolean', default: false },
-    },
+    options: OPTIONS,
   });
   if (!args.source || !args.target) throw new UsageError('--source and --target are required');
   const config = loadToolkitConfig();
@@ -81,5 +84,6 @@ export const command: CliCommand = {
   name: 'compare',
   summary: 'chunked comparison of two tables (exit 0 identical, 1 different)',
   usage: USAGE,
+  options: OPTIONS,
   run,
 };

@@ -9,7 +9,7 @@
  * Exit codes: 0 done (lint: no error finding), 1 failed (lint: unsafe), 2 bad usage.
  */
 import { parseArgs } from 'node:util';
-import { UsageError, type CliCommand } from './run';
+import { UsageError, type CliCommand, type CliOptions } from './run';
 import { inProject, loadToolkitConfig, type ToolkitConfig as Config } from '../core/config';
 import { createCliLogger, type Logger } from '../core/logger';
 import { openScriptDatabase } from '../db/script-database';
@@ -28,28 +28,66 @@ import {
 // Only this command needs the linter; the app imports the runner without it.
 import { lintMigrations } from '../runner/lint-migrations';
 
+/** Each subcommand: its arguments and options, then what it does. */
+const SUBCOMMANDS: Record<string, { synopsis: string; does: string }> = {
+  pre: { synopsis: 'pre', does: 'apply the pending pre-deploy migrations' },
+  post: {
+    synopsis: 'post',
+    does: 'apply the pending post-deploy migrations (refused while pre-deploy is pending)',
+  },
+  status: {
+    synopsis: 'status',
+    does: 'list every migration of both phases; exit 1 when migrate would refuse',
+  },
+  lint: {
+    synopsis: 'lint [files...] [--json]',
+    does: 'lint the pending migrations (or the files given); --json prints the findings as JSON',
+  },
+  create: {
+    synopsis: 'create <pre|post> <name> [--sql]',
+    does: 'write a new migration from a template (.ts; --sql for a .sql one)',
+  },
+  down: {
+    synopsis: 'down <pre|post> [--to NAME]',
+    does: 'revert the last applied migration of the phase, or down to NAME (development only)',
+  },
+  accept: {
+    synopsis: 'accept <name>',
+    does:
+      "record an applied migration's edited file as it is now, running nothing (development " +
+      'only: refused with NODE_ENV=production or CI set)',
+  },
+};
+
+const COMMON_OPTIONS =
+  "options: --migrations-dir DIR (default: the app contract's migrations folder)";
+
 const USAGE = `usage: zdm migrate <command>   (npm run migrate:<command>)
-  pre | post                    apply the pending migrations of that phase
-  status                        list every migration of both phases
-  lint [files...] [--json]      lint pending migrations (or the files given)
-  create <pre|post> <name> [--sql]
-  down <pre|post> [--to NAME]   revert (development only)
-  accept <name>                 record an applied migration's edited file as it is now,
-                                running nothing (development only: refused with
-                                NODE_ENV=production or CI set)
-options: --migrations-dir DIR`;
+${Object.values(SUBCOMMANDS)
+  .map(({ synopsis, does }) => `  ${synopsis.padEnd(36)}${does}`)
+  .join('\n')}
+${COMMON_OPTIONS}`;
+
+function subcommandUsage([name]: string[]): string | undefined {
+  const subcommand = SUBCOMMANDS[name];
+  if (!subcommand) return undefined;
+  return `usage: zdm migrate ${subcommand.synopsis}   (npm run migrate:${name})\n  ${subcommand.does}\n${COMMON_OPTIONS}`;
+}
+
+/** Every option the command parses; the usage names each one. */
+const OPTIONS = {
+  sql: { type: 'boolean', default: false },
+  json: { type: 'boolean', default: false },
+  to: { type: 'string' },
+  'migrations-dir': { type: 'string' },
+  help: { type: 'boolean', default: false },
+} satisfies CliOptions;
 
 function parse(argv: string[]) {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: {
-      sql: { type: 'boolean', default: false },
-      json: { type: 'boolean', default: false },
-      to: { type: 'string' },
-      'migrations-dir': { type: 'string' },
-      help: { type: 'boolean', default: false },
-    },
+    options: OPTIONS,
   });
   const [command, ...rest] = positionals;
   return { command, rest, ...values, migrationsDir: values['migrations-dir'] };
@@ -221,5 +259,7 @@ export const command: CliCommand = {
   name: 'migrate',
   summary: 'migrations: pre | post | status | lint | create | down | accept',
   usage: USAGE,
+  options: OPTIONS,
+  subcommandUsage,
   run,
 };

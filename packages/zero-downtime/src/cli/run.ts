@@ -1,3 +1,4 @@
+import type { ParseArgsConfig } from 'node:util';
 import { ToolkitError, isToolkitError } from '../core/errors';
 
 /**
@@ -10,11 +11,22 @@ import { ToolkitError, isToolkitError } from '../core/errors';
  * A known failure (a ToolkitError) prints its sentence and code; anything else is a bug and
  * prints "unexpected failure", with the stack only under --verbose.
  */
+/** The options a command gives `parseArgs`. */
+export type CliOptions = NonNullable<ParseArgsConfig['options']>;
+
 export interface CliCommand {
   name: string;
   /** One line for `zdm --help`. */
   summary: string;
+  /** `zdm <command> --help`: names every one of `options`. */
   usage: string;
+  /** The options the command parses (none: the command's arguments are its subcommand's). */
+  options?: CliOptions;
+  /**
+   * `zdm <command> <subcommand> ... --help`: the usage of that subcommand, given the arguments
+   * before `--help`; undefined falls back to `usage`.
+   */
+  subcommandUsage?(argv: string[]): string | undefined;
   run(argv: string[], io: CliIo): Promise<number> | number;
 }
 
@@ -43,7 +55,7 @@ export async function runCli(argv: string[], commands: CliCommand[]): Promise<nu
     return 2;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
-    process.stdout.write(`${command.usage}\n`);
+    process.stdout.write(`${command.subcommandUsage?.(rest) ?? command.usage}\n`);
     return 0;
   }
   try {
