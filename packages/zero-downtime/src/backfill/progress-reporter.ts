@@ -1,3 +1,10 @@
+import {
+  CLEAR_LINE,
+  isInteractive,
+  styleFor,
+  type Style,
+  type TerminalStream,
+} from '../core/terminal';
 import type { BackfillProgress } from './options';
 
 /**
@@ -12,27 +19,29 @@ export interface ProgressReporter {
 }
 
 export function createProgressReporter(
-  out: NodeJS.WritableStream & { isTTY?: boolean; columns?: number },
+  out: NodeJS.WritableStream & TerminalStream,
   intervalMs = 10_000,
 ): ProgressReporter {
+  const live = isInteractive(out);
+  const style = styleFor(out);
   let last = 0;
   let drawn = false;
   return {
     onProgress(progress) {
       const now = Date.now();
-      const every = out.isTTY ? 100 : intervalMs;
+      const every = live ? 100 : intervalMs;
       if (now - last < every) return;
       last = now;
-      if (out.isTTY) {
-        out.write(`\r${bar(progress, out.columns ?? 100)}\x1b[K`);
+      if (live) {
+        out.write(`${CLEAR_LINE}${bar(progress, out.columns ?? 100, style)}`);
         drawn = true;
       } else {
-        out.write(`${line(progress)}\n`);
+        out.write(`${line(progress, style)}\n`);
       }
     },
     interrupt() {
       if (!drawn) return;
-      out.write('\r\x1b[K');
+      out.write(CLEAR_LINE);
       drawn = false;
       last = 0;
     },
@@ -48,24 +57,24 @@ function percent(progress: BackfillProgress): number {
   return Math.min(1, progress.rowsDone / progress.estimatedTotalRows);
 }
 
-function bar(progress: BackfillProgress, columns: number): string {
-  const status =
-    progress.state === 'waiting-for-lag'
-      ? `waiting: ${progress.lag}`
-      : `${rate(progress)}  ETA ${eta(progress.etaMs)}`;
+function bar(progress: BackfillProgress, columns: number, style: Style): string {
+  const waiting = progress.state === 'waiting-for-lag';
+  const status = waiting
+    ? `waiting: ${progress.lag}`
+    : `${rate(progress)}  ETA ${eta(progress.etaMs)}`;
   const counts = `${progress.rowsDone.toLocaleString('en')}/${progress.estimatedTotalRows.toLocaleString('en')} rows`;
   const width = Math.max(10, Math.min(40, columns - counts.length - status.length - 20));
   const filled = Math.round(percent(progress) * width);
   const pct = `${Math.floor(percent(progress) * 100)}%`.padStart(4);
-  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${pct}  ${counts}  ${status}`;
+  return `[${style.ok('#'.repeat(filled))}${style.dim('.'.repeat(width - filled))}] ${style.strong(pct)}  ${counts}  ${waiting ? style.warning(status) : status}`;
 }
 
-function line(progress: BackfillProgress): string {
+function line(progress: BackfillProgress, style: Style): string {
   const base =
     `backfill "${progress.name}": ${progress.rowsDone}/${progress.estimatedTotalRows} rows ` +
     `(${Math.floor(percent(progress) * 100)}%), ${progress.batchesDone} batches`;
   return progress.state === 'waiting-for-lag'
-    ? `${base}, waiting: ${progress.lag}`
+    ? `${base}, ${style.warning(`waiting: ${progress.lag}`)}`
     : `${base}, ${rate(progress)}, ETA ${eta(progress.etaMs)}`;
 }
 

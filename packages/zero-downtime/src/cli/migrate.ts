@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util';
 import { UsageError, type CliCommand, type CliOptions } from './run';
 import { inProject, loadToolkitConfig, type ToolkitConfig as Config } from '../core/config';
 import { createCliLogger, type Logger } from '../core/logger';
+import { styleFor } from '../core/terminal';
 import { openScriptDatabase } from '../db/script-database';
 import { findingsToJson, formatFindings, summarize } from '../lint';
 import {
@@ -224,7 +225,7 @@ async function lint(args: Args, config: Config, logger: Logger): Promise<number>
     console.log('Nothing to lint: no pending migrations.');
   } else {
     console.log(`Linted ${report.linted.map((file) => file.name).join(', ')}\n`);
-    console.log(formatFindings(report.findings));
+    console.log(formatFindings(report.findings, styleFor(process.stdout)));
   }
   return summarize(report.findings).errors > 0 ? 1 : 0;
 }

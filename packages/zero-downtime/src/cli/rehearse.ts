@@ -8,6 +8,7 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { findProjectRoot } from '../core/project';
+import { styleFor } from '../core/terminal';
 import { UsageError, type CliCommand, type CliOptions } from './run';
 import { REHEARSAL_DEFAULTS as D, runRehearsal, type RehearsalOptions } from '../rehearse';
 
@@ -103,8 +104,9 @@ async function run(argv: string[]): Promise<number> {
     process.once('SIGINT', () => process.exit(130));
   });
   const { report, files } = await runRehearsal(options);
+  const style = styleFor(process.stdout);
   process.stdout.write(
-    `\nrehearsal ${report.verdict.ok ? 'PASSED' : 'FAILED'}` +
+    `\nrehearsal ${report.verdict.ok ? style.ok('PASSED') : style.error('FAILED')}` +
       (report.verdict.ok ? '' : `:\n  - ${report.verdict.reasons.join('\n  - ')}`) +
       `\n${report.phases
         .map(

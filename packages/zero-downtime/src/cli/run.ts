@@ -1,5 +1,6 @@
 import type { ParseArgsConfig } from 'node:util';
 import { ToolkitError, isToolkitError } from '../core/errors';
+import { styleFor } from '../core/terminal';
 
 /**
  * The one way every `zdm` command parses, helps, fails and exits:
@@ -83,7 +84,7 @@ function overview(commands: CliCommand[]): string {
 }
 
 function reportFailure(command: CliCommand, error: unknown, verbose: boolean): number {
-  const prefix = `zdm ${command.name}`;
+  const prefix = styleFor(process.stderr).error(`zdm ${command.name}`);
   if (isUsageError(error)) {
     process.stderr.write(`${prefix}: ${(error as Error).message}\n\n${command.usage}\n`);
     return 2;
