@@ -8,10 +8,11 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadToolkitConfig } from '../core/config';
-import { createCliLogger } from '../core/logger';
 import { UsageError, type CliCommand, type CliOptions } from './run';
 import { openScriptDatabase, type ScriptDatabase } from '../db/script-database';
 import { compareTables } from '../compare';
+import { createCompareProgress } from '../compare/progress';
+import { loggerAbove } from './progress';
 
 const USAGE =
   'usage: zdm compare (npm run db:compare --) --source A --target B [--key COL[,COL]] [--columns c1,c2] ' +
@@ -43,15 +44,18 @@ async function run(argv: string[]): Promise<number> {
   });
   if (!args.source || !args.target) throw new UsageError('--source and --target are required');
   const config = loadToolkitConfig();
-  const logger = createCliLogger({
-    level: config.logLevel === 'silent' ? 'info' : config.logLevel,
-    json: config.env === 'production',
+  const display = createCompareProgress(process.stdout, {
+    source: args.source,
+    target: args.target,
   });
+  const logger = loggerAbove(display, config);
   const twoUrls = args['source-url'] && args['target-url'];
-  const database: ScriptDatabase | undefined = twoUrls
-    ? undefined
-    : await openScriptDatabase(config, logger);
+  let database: ScriptDatabase | undefined;
   try {
+    if (!twoUrls) {
+      display.status('compare: opening the database');
+      database = await openScriptDatabase(config, logger);
+    }
     const result = await compareTables({
       source: args.source,
       target: args.target,
@@ -63,7 +67,10 @@ async function run(argv: string[]): Promise<number> {
       sourceUrl: args['source-url'],
       targetUrl: args['target-url'],
       logger,
+      onProgress: display.onProgress,
+      onStatus: display.status,
     });
+    display.done();
     const rows = `${result.sourceRows} source rows, ${result.targetRows} target rows in ${result.chunks} chunks`;
     if (result.identical) {
       console.log(`identical: ${args.source} and ${args.target} (${rows})`);
@@ -76,6 +83,7 @@ async function run(argv: string[]): Promise<number> {
     );
     return 1;
   } finally {
+    display.done();
     await database?.close();
   }
 }
