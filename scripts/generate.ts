@@ -1,6 +1,7 @@
 /**
  * npm run generate -- <what> ...: the starter's resource generator and the toolkit's
  * expand/contract patterns. Everything written is formatted with the project's Prettier.
+ * `--help` alone lists every generator, after a generator's name prints that one's usage.
  * Exit codes: 0 written (or --help), 1 refused (nothing written), 2 bad usage.
  */
 import { projectRoot } from '../app/config';
@@ -19,6 +20,11 @@ async function main(): Promise<number> {
   if (what === undefined || what === '--help' || what === '-h' || what === 'help') {
     process.stdout.write(`${usage()}\n`);
     return what === undefined ? 2 : 0;
+  }
+  const generator = generators().find((candidate) => candidate.name === what);
+  if (generator && (args.includes('--help') || args.includes('-h'))) {
+    process.stdout.write(`usage: npm run generate -- ${generator.usage}\n`);
+    return 0;
   }
   const root = projectRoot();
   try {

@@ -1,6 +1,7 @@
 import { PassThrough } from 'node:stream';
 import request from 'supertest';
 import { createLogger, redact, wantsColour } from '../app/logger';
+import { wantsColour as toolkitWantsColour } from 'zero-downtime-toolkit';
 import { createTestApp } from './support/app';
 
 function capturingLogger(env: 'production' | 'development' = 'production') {
@@ -98,5 +99,18 @@ describe('colour in the development format', () => {
     expect(wantsColour(pipe, {})).toBe(false);
     expect(wantsColour(pipe, { FORCE_COLOR: '1' })).toBe(true);
     expect(wantsColour(terminal, { FORCE_COLOR: '0' })).toBe(false);
+  });
+
+  it("decides as the toolkit's commands do, for every stream and setting", () => {
+    const streams = [Object.assign(new PassThrough(), { isTTY: true }), new PassThrough()];
+    const values = [undefined, '', '0', '1'];
+    for (const stream of streams) {
+      for (const NO_COLOR of values) {
+        for (const FORCE_COLOR of values) {
+          const env = { NO_COLOR, FORCE_COLOR };
+          expect([env, wantsColour(stream, env)]).toEqual([env, toolkitWantsColour(stream, env)]);
+        }
+      }
+    }
   });
 });

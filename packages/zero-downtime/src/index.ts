@@ -12,6 +12,7 @@ export * from './core/config';
 export * from './core/errors';
 export * from './core/logger';
 export * from './core/phase';
+export * from './core/terminal';
 export { findProjectRoot, PACKAGE_NAME } from './core/project';
 export { redactUrl, isPostgresUrl } from './core/url';
 export { startEmbeddedPostgres, type EmbeddedServer } from './db/embedded';

@@ -25,6 +25,19 @@ export interface ColumnInfo {
   type: string;
 }
 
+/** The planner's estimate of the rows a query returns: instant, whatever the table's size. */
+export async function plannerRows(
+  db: Queryable,
+  sql: string,
+  values: unknown[] = [],
+): Promise<number> {
+  const { rows } = await db.query<{ 'QUERY PLAN': [{ Plan: { 'Plan Rows': number } }] }>(
+    `EXPLAIN (FORMAT JSON) ${sql}`,
+    values,
+  );
+  return Math.round(rows[0]['QUERY PLAN'][0].Plan['Plan Rows']);
+}
+
 export async function findTable(db: Queryable, name: string): Promise<TableRef | undefined> {
   let rows: { oid: number; schema: string; name: string }[];
   try {

@@ -1,4 +1,4 @@
-import type { Queryable } from './catalog';
+import { plannerRows, type Queryable } from './catalog';
 import {
   batchEndStatement,
   batchUpdateStatement,
@@ -48,11 +48,11 @@ async function plannerEstimate(
   lastKey: KeyValues | null,
   upperKey: KeyValues,
 ): Promise<number> {
-  const { rows } = await db.query<{ 'QUERY PLAN': [{ Plan: { 'Plan Rows': number } }] }>(
-    `EXPLAIN (FORMAT JSON) ${remainingRowsQuery(target, lastKey !== null)}`,
+  return plannerRows(
+    db,
+    remainingRowsQuery(target, lastKey !== null),
     boundParams(lastKey, upperKey),
   );
-  return Math.round(rows[0]['QUERY PLAN'][0].Plan['Plan Rows']);
 }
 
 async function countRemainingRows(
@@ -107,13 +107,28 @@ export async function buildPlan(
   };
 }
 
+/**
+ * The key range a plan covers, in words: `from the start up to id 200000`, `after id 5000 up
+ * to id 200000`, `(tenant_id, id) after (1, 7) up to (3, 2)` for a composite key.
+ */
+export function keyRangeText(
+  plan: Pick<BackfillPlan, 'keyColumns' | 'lastKey' | 'upperKey'>,
+): string {
+  if (!plan.upperKey) return 'none: the table has no rows';
+  const single = plan.keyColumns.length === 1;
+  const key = (values: KeyValues) =>
+    single ? `${plan.keyColumns[0]} ${values[0]}` : `(${values.join(', ')})`;
+  const columns = single ? '' : `(${plan.keyColumns.join(', ')}) `;
+  const from = plan.lastKey ? `after ${key(plan.lastKey)}` : 'from the start';
+  return `${columns}${from} up to ${key(plan.upperKey)}`;
+}
+
 /** The plan as the command line prints it. */
 export function formatPlan(plan: BackfillPlan): string {
-  const key = (values: KeyValues | null) => (values ? `(${values.join(', ')})` : '-');
   const rows = plan.countedRows ?? plan.estimatedRows;
   return [
     `table:          ${plan.table} by (${plan.keyColumns.join(', ')})`,
-    `key range:      after ${key(plan.lastKey)} up to ${key(plan.upperKey)} (fixed at start)`,
+    `key range:      ${keyRangeText(plan)}${plan.upperKey ? ' (the upper end stays fixed for the whole backfill)' : ''}`,
     `resumes at:     batch ${plan.resumeFromBatch + 1}`,
     `rows to update: ${rows}${plan.countedRows === null ? ' (planner estimate; counting timed out)' : ''} (planner estimate ${plan.estimatedRows})`,
     `batches:        ${plan.batches} of ${plan.batchSize} keys`,

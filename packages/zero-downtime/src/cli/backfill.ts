@@ -7,8 +7,8 @@
  */
 import { parseArgs } from 'node:util';
 import { loadToolkitConfig } from '../core/config';
-import { createCliLogger } from '../core/logger';
-import type { CliCommand } from './run';
+import { loggerAbove } from './progress';
+import type { CliCommand, CliOptions } from './run';
 import { backfill, createProgressReporter, formatPlan } from '../backfill';
 import { openScriptDatabase } from '../db/script-database';
 
@@ -16,22 +16,25 @@ const USAGE =
   'usage: zdm backfill (npm run db:backfill --) --name N --table T --set "<col = expr>" [--where COND] ' +
   '[--batch-size K] [--pause MS] [--max-lag 16MB|5s] [--target-batch-ms MS] [--dry-run] [--restart]';
 
+/** Every option the command parses; the usage names each one. */
+const OPTIONS = {
+  name: { type: 'string' },
+  table: { type: 'string' },
+  set: { type: 'string' },
+  where: { type: 'string' },
+  'batch-size': { type: 'string' },
+  pause: { type: 'string' },
+  'max-lag': { type: 'string' },
+  'target-batch-ms': { type: 'string' },
+  'dry-run': { type: 'boolean', default: false },
+  restart: { type: 'boolean', default: false },
+  help: { type: 'boolean', default: false },
+} satisfies CliOptions;
+
 function parse(argv: string[]) {
   const { values } = parseArgs({
     args: argv,
-    options: {
-      name: { type: 'string' },
-      table: { type: 'string' },
-      set: { type: 'string' },
-      where: { type: 'string' },
-      'batch-size': { type: 'string' },
-      pause: { type: 'string' },
-      'max-lag': { type: 'string' },
-      'target-batch-ms': { type: 'string' },
-      'dry-run': { type: 'boolean', default: false },
-      restart: { type: 'boolean', default: false },
-      help: { type: 'boolean', default: false },
-    },
+    options: OPTIONS,
   });
   return values;
 }
@@ -42,16 +45,12 @@ async function run(argv: string[]): Promise<number> {
   const args = parse(argv);
   const config = loadToolkitConfig();
   const reporter = createProgressReporter(process.stdout);
-  // Log lines clear the progress bar first instead of being appended to it.
-  const logger = createCliLogger({
-    level: config.logLevel === 'silent' ? 'info' : config.logLevel,
-    json: config.env === 'production',
-    write: (line) => {
-      reporter.interrupt();
-      process.stdout.write(`${line}\n`);
-    },
+  const logger = loggerAbove(reporter, config);
+  reporter.status('backfill: opening the database');
+  const database = await openScriptDatabase(config, logger).catch((error: unknown) => {
+    reporter.done();
+    throw error;
   });
-  const database = await openScriptDatabase(config, logger);
   const stop = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => {
     if (stop.signal.aborted) process.exit(130);
@@ -60,6 +59,9 @@ async function run(argv: string[]): Promise<number> {
   };
   process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
   try {
+    reporter.status(
+      `backfill: checking ${args.table ?? 'the table'} and counting the rows to update`,
+    );
     const result = await backfill({
       name: args.name ?? '',
       table: args.table ?? '',
@@ -83,6 +85,7 @@ async function run(argv: string[]): Promise<number> {
     if (result.plan) console.log(formatPlan(result.plan));
     return result.status === 'stopped' ? 130 : 0;
   } finally {
+    reporter.done();
     await database.close();
   }
 }
@@ -91,5 +94,6 @@ export const command: CliCommand = {
   name: 'backfill',
   summary: 'resumable chunked backfill of one table',
   usage: USAGE,
+  options: OPTIONS,
   run,
 };

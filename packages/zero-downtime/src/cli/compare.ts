@@ -8,10 +8,11 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadToolkitConfig } from '../core/config';
-import { createCliLogger } from '../core/logger';
-import { UsageError, type CliCommand } from './run';
+import { UsageError, type CliCommand, type CliOptions } from './run';
 import { openScriptDatabase, type ScriptDatabase } from '../db/script-database';
 import { compareTables } from '../compare';
+import { createCompareProgress } from '../compare/progress';
+import { loggerAbove } from './progress';
 
 const USAGE =
   'usage: zdm compare (npm run db:compare --) --source A --target B [--key COL[,COL]] [--columns c1,c2] ' +
@@ -23,32 +24,38 @@ const list = (value: string | undefined) =>
     .map((item) => item.trim())
     .filter(Boolean);
 
+/** Every option the command parses; the usage names each one. */
+const OPTIONS = {
+  source: { type: 'string' },
+  target: { type: 'string' },
+  key: { type: 'string' },
+  columns: { type: 'string' },
+  chunk: { type: 'string' },
+  out: { type: 'string' },
+  'source-url': { type: 'string' },
+  'target-url': { type: 'string' },
+  help: { type: 'boolean', default: false },
+} satisfies CliOptions;
+
 async function run(argv: string[]): Promise<number> {
   const { values: args } = parseArgs({
     args: argv,
-    options: {
-      source: { type: 'string' },
-      target: { type: 'string' },
-      key: { type: 'string' },
-      columns: { type: 'string' },
-      chunk: { type: 'string' },
-      out: { type: 'string' },
-      'source-url': { type: 'string' },
-      'target-url': { type: 'string' },
-      help: { type: 'boolean', default: false },
-    },
+    options: OPTIONS,
   });
   if (!args.source || !args.target) throw new UsageError('--source and --target are required');
   const config = loadToolkitConfig();
-  const logger = createCliLogger({
-    level: config.logLevel === 'silent' ? 'info' : config.logLevel,
-    json: config.env === 'production',
+  const display = createCompareProgress(process.stdout, {
+    source: args.source,
+    target: args.target,
   });
+  const logger = loggerAbove(display, config);
   const twoUrls = args['source-url'] && args['target-url'];
-  const database: ScriptDatabase | undefined = twoUrls
-    ? undefined
-    : await openScriptDatabase(config, logger);
+  let database: ScriptDatabase | undefined;
   try {
+    if (!twoUrls) {
+      display.status('compare: opening the database');
+      database = await openScriptDatabase(config, logger);
+    }
     const result = await compareTables({
       source: args.source,
       target: args.target,
@@ -60,7 +67,10 @@ async function run(argv: string[]): Promise<number> {
       sourceUrl: args['source-url'],
       targetUrl: args['target-url'],
       logger,
+      onProgress: display.onProgress,
+      onStatus: display.status,
     });
+    display.done();
     const rows = `${result.sourceRows} source rows, ${result.targetRows} target rows in ${result.chunks} chunks`;
     if (result.identical) {
       console.log(`identical: ${args.source} and ${args.target} (${rows})`);
@@ -73,6 +83,7 @@ async function run(argv: string[]): Promise<number> {
     );
     return 1;
   } finally {
+    display.done();
     await database?.close();
   }
 }
@@ -81,5 +92,6 @@ export const command: CliCommand = {
   name: 'compare',
   summary: 'chunked comparison of two tables (exit 0 identical, 1 different)',
   usage: USAGE,
+  options: OPTIONS,
   run,
 };

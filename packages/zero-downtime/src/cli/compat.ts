@@ -9,7 +9,7 @@
 import { parseArgs } from 'node:util';
 import { loadToolkitConfig } from '../core/config';
 import { formatCompatReport, runCompatGate } from '../compat';
-import { UsageError, type CliCommand } from './run';
+import { UsageError, type CliCommand, type CliOptions } from './run';
 
 const USAGE = `usage: zdm compat (npm run compat --) --base <git ref> [options] [-- <jest arguments>]
   --base REF            the version serving before the deploy, e.g. origin/master or HEAD~1
@@ -17,17 +17,20 @@ const USAGE = `usage: zdm compat (npm run compat --) --base <git ref> [options] 
   --reports-dir DIR     where step logs and jest reports go (default reports/compat)
   --database-url URL    PostgreSQL server to use (default DATABASE_URL, else embedded)`;
 
+/** Every option the command parses; the usage names each one. */
+const OPTIONS = {
+  base: { type: 'string' },
+  'test-pattern': { type: 'string' },
+  'reports-dir': { type: 'string' },
+  'database-url': { type: 'string' },
+  help: { type: 'boolean', default: false },
+} satisfies CliOptions;
+
 function parse(argv: string[]) {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: {
-      base: { type: 'string' },
-      'test-pattern': { type: 'string' },
-      'reports-dir': { type: 'string' },
-      'database-url': { type: 'string' },
-      help: { type: 'boolean', default: false },
-    },
+    options: OPTIONS,
   });
   return { ...values, jestArgs: positionals };
 }
@@ -54,5 +57,6 @@ export const command: CliCommand = {
   name: 'compat',
   summary: 'the compat gate: old tests on the new schema, new tests on both',
   usage: USAGE,
+  options: OPTIONS,
   run,
 };

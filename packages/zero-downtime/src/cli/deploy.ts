@@ -12,7 +12,7 @@ import dotenv from 'dotenv';
 import { appContract } from '../core/config';
 import { findProjectRoot } from '../core/project';
 import { currentLink, releaseDir } from '../deploy/releases';
-import { UsageError, type CliCommand } from './run';
+import { UsageError, type CliCommand, type CliOptions } from './run';
 import {
   STEPS,
   TARGETS,
@@ -50,33 +50,36 @@ ssh target:
 Environment: DATABASE_URL (migrations, lock), PORT, DEPLOY_ROOT, APP_NAME, PM2_HOME, PM2_BIN;
 <deploy root>/shared/.env is read when present.`;
 
+/** Every option the command parses; the usage names each one. */
+const OPTIONS = {
+  target: { type: 'string' },
+  ref: { type: 'string' },
+  source: { type: 'string' },
+  'deploy-root': { type: 'string' },
+  'release-dir': { type: 'string' },
+  from: { type: 'string' },
+  only: { type: 'string' },
+  release: { type: 'string' },
+  rollback: { type: 'boolean', default: false },
+  previous: { type: 'string' },
+  instances: { type: 'string' },
+  'ready-timeout': { type: 'string' },
+  port: { type: 'string' },
+  'app-name': { type: 'string' },
+  'lock-wait': { type: 'string' },
+  'no-database-lock': { type: 'boolean', default: false },
+  'keep-releases': { type: 'string' },
+  hosts: { type: 'string' },
+  'remote-root': { type: 'string' },
+  ssh: { type: 'string' },
+  'remote-node': { type: 'string' },
+  help: { type: 'boolean', default: false },
+} satisfies CliOptions;
+
 function parse(argv: string[]) {
   return parseArgs({
     args: argv,
-    options: {
-      target: { type: 'string' },
-      ref: { type: 'string' },
-      source: { type: 'string' },
-      'deploy-root': { type: 'string' },
-      'release-dir': { type: 'string' },
-      from: { type: 'string' },
-      only: { type: 'string' },
-      release: { type: 'string' },
-      rollback: { type: 'boolean', default: false },
-      previous: { type: 'string' },
-      instances: { type: 'string' },
-      'ready-timeout': { type: 'string' },
-      port: { type: 'string' },
-      'app-name': { type: 'string' },
-      'lock-wait': { type: 'string' },
-      'no-database-lock': { type: 'boolean', default: false },
-      'keep-releases': { type: 'string' },
-      hosts: { type: 'string' },
-      'remote-root': { type: 'string' },
-      ssh: { type: 'string' },
-      'remote-node': { type: 'string' },
-      help: { type: 'boolean', default: false },
-    },
+    options: OPTIONS,
   }).values;
 }
 
@@ -194,5 +197,6 @@ export const command: CliCommand = {
   name: 'deploy',
   summary: 'pre-deploy migrations, rolling restart, post-deploy migrations, with rollback',
   usage: USAGE,
+  options: OPTIONS,
   run,
 };

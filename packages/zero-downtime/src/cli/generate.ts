@@ -16,6 +16,11 @@ function patternUsage(prefix: string, generators: PatternGenerator[] = patterns)
 const USAGE = `usage: zdm generate <pattern> ...   (npm run generate -- <pattern> ...)
 ${patternUsage('zdm generate')}`;
 
+function subcommandUsage([name]: string[]): string | undefined {
+  const generator = patterns.find((candidate) => candidate.name === name);
+  return generator && `usage: zdm generate ${generator.usage}`;
+}
+
 async function run(argv: string[]): Promise<number> {
   const [name, ...args] = argv;
   const generator = patterns.find((candidate) => candidate.name === name);
@@ -33,5 +38,6 @@ export const command: CliCommand = {
   name: 'generate',
   summary: 'expand/contract patterns: the migrations of each step, in your names',
   usage: USAGE,
+  subcommandUsage,
   run,
 };

@@ -3,17 +3,21 @@
  * npm run migrate:lint [-- files...] [--json]
  * npm run migrate:create -- <pre|post> <name> [--sql]
  * npm run migrate:down -- <pre|post> [--to NAME]          (development only)
+ * npm run migrate:accept -- <name>                        (development only)
  * Every command accepts --migrations-dir DIR (default: <project>/migrations).
  *
  * Exit codes: 0 done (lint: no error finding), 1 failed (lint: unsafe), 2 bad usage.
  */
 import { parseArgs } from 'node:util';
-import { UsageError, type CliCommand } from './run';
+import { UsageError, type CliCommand, type CliOptions } from './run';
 import { inProject, loadToolkitConfig, type ToolkitConfig as Config } from '../core/config';
 import { createCliLogger, type Logger } from '../core/logger';
+import { styleFor } from '../core/terminal';
 import { openScriptDatabase } from '../db/script-database';
 import { findingsToJson, formatFindings, summarize } from '../lint';
 import {
+  acceptMigrationChange,
+  blocksMigrate,
   createMigrationFile,
   formatStatusTable,
   isPhase,
@@ -25,25 +29,66 @@ import {
 // Only this command needs the linter; the app imports the runner without it.
 import { lintMigrations } from '../runner/lint-migrations';
 
+/** Each subcommand: its arguments and options, then what it does. */
+const SUBCOMMANDS: Record<string, { synopsis: string; does: string }> = {
+  pre: { synopsis: 'pre', does: 'apply the pending pre-deploy migrations' },
+  post: {
+    synopsis: 'post',
+    does: 'apply the pending post-deploy migrations (refused while pre-deploy is pending)',
+  },
+  status: {
+    synopsis: 'status',
+    does: 'list every migration of both phases; exit 1 when migrate would refuse',
+  },
+  lint: {
+    synopsis: 'lint [files...] [--json]',
+    does: 'lint the pending migrations (or the files given); --json prints the findings as JSON',
+  },
+  create: {
+    synopsis: 'create <pre|post> <name> [--sql]',
+    does: 'write a new migration from a template (.ts; --sql for a .sql one)',
+  },
+  down: {
+    synopsis: 'down <pre|post> [--to NAME]',
+    does: 'revert the last applied migration of the phase, or down to NAME (development only)',
+  },
+  accept: {
+    synopsis: 'accept <name>',
+    does:
+      "record an applied migration's edited file as it is now, running nothing (development " +
+      'only: refused with NODE_ENV=production or CI set)',
+  },
+};
+
+const COMMON_OPTIONS =
+  "options: --migrations-dir DIR (default: the app contract's migrations folder)";
+
 const USAGE = `usage: zdm migrate <command>   (npm run migrate:<command>)
-  pre | post                    apply the pending migrations of that phase
-  status                        list every migration of both phases
-  lint [files...] [--json]      lint pending migrations (or the files given)
-  create <pre|post> <name> [--sql]
-  down <pre|post> [--to NAME]   revert (development only)
-options: --migrations-dir DIR`;
+${Object.values(SUBCOMMANDS)
+  .map(({ synopsis, does }) => `  ${synopsis.padEnd(36)}${does}`)
+  .join('\n')}
+${COMMON_OPTIONS}`;
+
+function subcommandUsage([name]: string[]): string | undefined {
+  const subcommand = SUBCOMMANDS[name];
+  if (!subcommand) return undefined;
+  return `usage: zdm migrate ${subcommand.synopsis}   (npm run migrate:${name})\n  ${subcommand.does}\n${COMMON_OPTIONS}`;
+}
+
+/** Every option the command parses; the usage names each one. */
+const OPTIONS = {
+  sql: { type: 'boolean', default: false },
+  json: { type: 'boolean', default: false },
+  to: { type: 'string' },
+  'migrations-dir': { type: 'string' },
+  help: { type: 'boolean', default: false },
+} satisfies CliOptions;
 
 function parse(argv: string[]) {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: {
-      sql: { type: 'boolean', default: false },
-      json: { type: 'boolean', default: false },
-      to: { type: 'string' },
-      'migrations-dir': { type: 'string' },
-      help: { type: 'boolean', default: false },
-    },
+    options: OPTIONS,
   });
   const [command, ...rest] = positionals;
   return { command, rest, ...values, migrationsDir: values['migrations-dir'] };
@@ -102,8 +147,8 @@ async function status(args: Args, config: Config, logger: Logger): Promise<numbe
     readMigrationStatus({ databaseUrl, migrationsDir: args.migrationsDir }),
   );
   console.log(formatStatusTable(rows));
-  // A migration whose file changed, moved or vanished makes migrate refuse: so does status.
-  return rows.every((row) => row.state === 'applied' || row.state === 'pending') ? 0 : 1;
+  // A migration whose file changed or moved makes migrate refuse: status fails with it.
+  return rows.some(blocksMigrate) ? 1 : 0;
 }
 
 function create(args: Args, config: Config): number {
@@ -140,6 +185,29 @@ async function down(args: Args, config: Config, logger: Logger): Promise<number>
   return 0;
 }
 
+async function accept(args: Args, config: Config, logger: Logger): Promise<number> {
+  const [name, ...extra] = args.rest;
+  if (!name || extra.length > 0) {
+    throw new UsageError('migrate:accept -- <name> (one migration, as migrate:status lists it)');
+  }
+  const outcome = await withDatabase(config, logger, (databaseUrl) =>
+    acceptMigrationChange({
+      databaseUrl,
+      name,
+      logger,
+      environment: config.env,
+      ci: config.ci,
+      migrationsDir: args.migrationsDir ?? migrationsDirOf(config),
+    }),
+  );
+  console.log(
+    outcome === 'accepted'
+      ? `${name}: recorded the file as it is now; nothing was run`
+      : `${name}: the file already matches what was applied; nothing to accept`,
+  );
+  return 0;
+}
+
 async function lint(args: Args, config: Config, logger: Logger): Promise<number> {
   const onlySql = args.rest.length > 0 && args.rest.every((file) => file.endsWith('.sql'));
   const run = (databaseUrl?: string) =>
@@ -157,7 +225,7 @@ async function lint(args: Args, config: Config, logger: Logger): Promise<number>
     console.log('Nothing to lint: no pending migrations.');
   } else {
     console.log(`Linted ${report.linted.map((file) => file.name).join(', ')}\n`);
-    console.log(formatFindings(report.findings));
+    console.log(formatFindings(report.findings, styleFor(process.stdout)));
   }
   return summarize(report.findings).errors > 0 ? 1 : 0;
 }
@@ -181,6 +249,8 @@ async function run(argv: string[]): Promise<number> {
       return down(args, config, logger);
     case 'lint':
       return lint(args, config, logger);
+    case 'accept':
+      return accept(args, config, logger);
     default:
       throw new UsageError(`unknown command "${args.command}"`);
   }
@@ -188,7 +258,9 @@ async function run(argv: string[]): Promise<number> {
 
 export const command: CliCommand = {
   name: 'migrate',
-  summary: 'migrations: pre | post | status | lint | create | down',
+  summary: 'migrations: pre | post | status | lint | create | down | accept',
   usage: USAGE,
+  options: OPTIONS,
+  subcommandUsage,
   run,
 };

@@ -8,13 +8,15 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { findProjectRoot } from '../core/project';
-import { UsageError, type CliCommand } from './run';
+import { styleFor } from '../core/terminal';
+import { UsageError, type CliCommand, type CliOptions } from './run';
 import { REHEARSAL_DEFAULTS as D, runRehearsal, type RehearsalOptions } from '../rehearse';
 
 const USAGE = `usage: zdm rehearse (npm run rehearse --) [options]
   --base REF            what serves before the deploy (default: merge base with
                         origin/master, origin/main, master or main; else HEAD~1)
   --head REF            the commit deployed (default HEAD; uncommitted changes are not deployed)
+  --source DIR          a folder inside the git checkout to rehearse (default: this project)
   --rows N              rows seeded per table of the base's models (default ${D.rows})
   --rate R              requests per second (default ${D.rate})
   --connections C       keep-alive connections (default ${D.connections})
@@ -30,27 +32,30 @@ const USAGE = `usage: zdm rehearse (npm run rehearse --) [options]
 Environment: DATABASE_URL names the server where a fresh database is created (dropped after);
 unset, an embedded PostgreSQL runs in a temporary folder.`;
 
+/** Every option the command parses; the usage names each one. */
+const OPTIONS = {
+  base: { type: 'string' },
+  head: { type: 'string' },
+  rows: { type: 'string' },
+  rate: { type: 'string' },
+  connections: { type: 'string' },
+  instances: { type: 'string' },
+  before: { type: 'string' },
+  after: { type: 'string' },
+  'budget-factor': { type: 'string' },
+  'budget-floor-ms': { type: 'string' },
+  'ready-timeout': { type: 'string' },
+  out: { type: 'string' },
+  source: { type: 'string' },
+  keep: { type: 'boolean', default: false },
+  verbose: { type: 'boolean', default: false },
+  help: { type: 'boolean', default: false },
+} satisfies CliOptions;
+
 function parse(argv: string[]) {
   return parseArgs({
     args: argv,
-    options: {
-      base: { type: 'string' },
-      head: { type: 'string' },
-      rows: { type: 'string' },
-      rate: { type: 'string' },
-      connections: { type: 'string' },
-      instances: { type: 'string' },
-      before: { type: 'string' },
-      after: { type: 'string' },
-      'budget-factor': { type: 'string' },
-      'budget-floor-ms': { type: 'string' },
-      'ready-timeout': { type: 'string' },
-      out: { type: 'string' },
-      source: { type: 'string' },
-      keep: { type: 'boolean', default: false },
-      verbose: { type: 'boolean', default: false },
-      help: { type: 'boolean', default: false },
-    },
+    options: OPTIONS,
   }).values;
 }
 
@@ -99,8 +104,9 @@ async function run(argv: string[]): Promise<number> {
     process.once('SIGINT', () => process.exit(130));
   });
   const { report, files } = await runRehearsal(options);
+  const style = styleFor(process.stdout);
   process.stdout.write(
-    `\nrehearsal ${report.verdict.ok ? 'PASSED' : 'FAILED'}` +
+    `\nrehearsal ${report.verdict.ok ? style.ok('PASSED') : style.error('FAILED')}` +
       (report.verdict.ok ? '' : `:\n  - ${report.verdict.reasons.join('\n  - ')}`) +
       `\n${report.phases
         .map(
@@ -117,5 +123,6 @@ export const command: CliCommand = {
   name: 'rehearse',
   summary: 'the whole deploy of this change on this machine, under load, with a report',
   usage: USAGE,
+  options: OPTIONS,
   run,
 };

@@ -1,4 +1,6 @@
+import type { ParseArgsConfig } from 'node:util';
 import { ToolkitError, isToolkitError } from '../core/errors';
+import { styleFor } from '../core/terminal';
 
 /**
  * The one way every `zdm` command parses, helps, fails and exits:
@@ -10,11 +12,22 @@ import { ToolkitError, isToolkitError } from '../core/errors';
  * A known failure (a ToolkitError) prints its sentence and code; anything else is a bug and
  * prints "unexpected failure", with the stack only under --verbose.
  */
+/** The options a command gives `parseArgs`. */
+export type CliOptions = NonNullable<ParseArgsConfig['options']>;
+
 export interface CliCommand {
   name: string;
   /** One line for `zdm --help`. */
   summary: string;
+  /** `zdm <command> --help`: names every one of `options`. */
   usage: string;
+  /** The options the command parses (none: the command's arguments are its subcommand's). */
+  options?: CliOptions;
+  /**
+   * `zdm <command> <subcommand> ... --help`: the usage of that subcommand, given the arguments
+   * before `--help`; undefined falls back to `usage`.
+   */
+  subcommandUsage?(argv: string[]): string | undefined;
   run(argv: string[], io: CliIo): Promise<number> | number;
 }
 
@@ -43,7 +56,7 @@ export async function runCli(argv: string[], commands: CliCommand[]): Promise<nu
     return 2;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
-    process.stdout.write(`${command.usage}\n`);
+    process.stdout.write(`${command.subcommandUsage?.(rest) ?? command.usage}\n`);
     return 0;
   }
   try {
@@ -71,7 +84,7 @@ function overview(commands: CliCommand[]): string {
 }
 
 function reportFailure(command: CliCommand, error: unknown, verbose: boolean): number {
-  const prefix = `zdm ${command.name}`;
+  const prefix = styleFor(process.stderr).error(`zdm ${command.name}`);
   if (isUsageError(error)) {
     process.stderr.write(`${prefix}: ${(error as Error).message}\n\n${command.usage}\n`);
     return 2;

@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { Client } from 'pg';
 import { loadToolkitConfig } from '../core/config';
 import { createCliLogger } from '../core/logger';
-import { UsageError, type CliCommand } from './run';
+import { UsageError, type CliCommand, type CliOptions } from './run';
 import { openScriptDatabase } from '../db/script-database';
 import { runShadowStep, SHADOW_STEPS } from '../shadow';
 
@@ -21,22 +21,25 @@ const USAGE = `usage: zdm shadow (npm run db:shadow --) <table> <step> [options]
   swap | swap-back [--lock-timeout MS] [--retries N]
   cleanup  [--abandon]   (after the swap: post-deploy; before it, --abandon gives the rebuild up)`;
 
+/** Every option the command parses; the usage names each one. */
+const OPTIONS = {
+  alter: { type: 'string' },
+  file: { type: 'string' },
+  'batch-size': { type: 'string' },
+  pause: { type: 'string' },
+  'max-batches': { type: 'string' },
+  out: { type: 'string' },
+  'lock-timeout': { type: 'string' },
+  retries: { type: 'string' },
+  abandon: { type: 'boolean', default: false },
+  help: { type: 'boolean', default: false },
+} satisfies CliOptions;
+
 function parse(argv: string[]) {
   return parseArgs({
     args: argv,
     allowPositionals: true,
-    options: {
-      alter: { type: 'string' },
-      file: { type: 'string' },
-      'batch-size': { type: 'string' },
-      pause: { type: 'string' },
-      'max-batches': { type: 'string' },
-      out: { type: 'string' },
-      'lock-timeout': { type: 'string' },
-      retries: { type: 'string' },
-      abandon: { type: 'boolean', default: false },
-      help: { type: 'boolean', default: false },
-    },
+    options: OPTIONS,
   });
 }
 
@@ -81,5 +84,6 @@ export const command: CliCommand = {
   name: 'shadow',
   summary: 'rebuild a table through a shadow copy, step by step',
   usage: USAGE,
+  options: OPTIONS,
   run,
 };

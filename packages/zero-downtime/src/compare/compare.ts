@@ -23,6 +23,7 @@ import {
   type Range,
 } from './statements';
 import { resolveSides, type CompareSide } from './tables';
+import { plannerRows } from '../backfill/catalog';
 
 export interface CompareOptions {
   /** `table` or `schema.table`. */
@@ -46,7 +47,10 @@ export interface CompareOptions {
   recheckAttempts?: number;
   recheckDelayMs?: number;
   logger?: Logger;
+  /** Called after the tables are resolved and after each chunk. */
   onProgress?: (progress: CompareProgress) => void;
+  /** What the comparison is doing before the first chunk (resolving, estimating). */
+  onStatus?: (text: string) => void;
   signal?: AbortSignal;
 }
 
@@ -55,9 +59,12 @@ export interface CompareProgress {
   sourceRows: number;
   targetRows: number;
   differences: number;
+  /** The planner's estimate of the source's rows at the start (for a percent and an ETA). */
+  estimatedSourceRows: number;
+  elapsedMs: number;
 }
 
-export interface CompareResult extends CompareProgress {
+export interface CompareResult extends Omit<CompareProgress, 'estimatedSourceRows' | 'elapsedMs'> {
   identical: boolean;
   missing: number;
   extra: number;
@@ -85,11 +92,20 @@ export async function compareTables(options: CompareOptions): Promise<CompareRes
   if (!Number.isInteger(chunkSize) || chunkSize < 1) {
     throw new CompareError('COMPARE_BAD_OPTION', `--chunk must be a whole number of at least 1.`);
   }
+  options.onStatus?.(`compare: connecting`);
   const sessions = await openSessions(options);
   try {
+    options.onStatus?.(
+      `compare: reading the definitions of ${options.source} and ${options.target}`,
+    );
     const sides = await resolveSides(sessions.source, sessions.target, options);
+    options.onStatus?.(`compare: estimating the rows of ${sides.source.table.display}`);
+    const estimatedSourceRows = await plannerRows(
+      sessions.source,
+      `SELECT 1 FROM ${sides.source.table.sql}`,
+    );
     const out = options.out ?? defaultReportPath(options.source, options.target);
-    const walk = new Walk(sessions, sides, { ...options, chunkSize, out });
+    const walk = new Walk(sessions, sides, { ...options, chunkSize, out }, estimatedSourceRows);
     return await walk.run();
   } finally {
     await sessions.close();
@@ -156,12 +172,8 @@ interface ChunkResult {
 
 class Walk {
   private readonly counts = { missing: 0, extra: 0, changed: 0 };
-  private readonly progress: CompareProgress = {
-    chunks: 0,
-    sourceRows: 0,
-    targetRows: 0,
-    differences: 0,
-  };
+  private readonly progress = { chunks: 0, sourceRows: 0, targetRows: 0, differences: 0 };
+  private readonly started = Date.now();
   private readonly logger: Logger;
   private readonly columns: string[];
   private lastLog = Date.now();
@@ -170,6 +182,7 @@ class Walk {
     private readonly sessions: Sessions,
     private readonly sides: { source: CompareSide; target: CompareSide },
     private readonly settings: WalkSettings,
+    private readonly estimatedSourceRows: number,
   ) {
     this.logger = settings.logger ?? silentLogger;
     this.columns = sides.source.columns.map((column) => column.name);
@@ -179,6 +192,7 @@ class Walk {
     fs.mkdirSync(path.dirname(this.settings.out), { recursive: true });
     const file = fs.openSync(this.settings.out, 'w');
     let stopped = false;
+    this.report();
     try {
       let after: KeyValues | null = null;
       for (;;) {
@@ -207,14 +221,23 @@ class Walk {
     this.progress.sourceRows += chunk.sourceRows;
     this.progress.targetRows += chunk.targetRows;
     this.progress.differences += chunk.differences.length;
-    this.settings.onProgress?.({ ...this.progress });
-    if (Date.now() - this.lastLog >= 10_000) {
+    this.report();
+    // Without a progress display, a log line every 10 s says the walk is alive.
+    if (!this.settings.onProgress && Date.now() - this.lastLog >= 10_000) {
       this.lastLog = Date.now();
       this.logger.info(
         `compare: ${this.progress.chunks} chunks, ${this.progress.sourceRows} source rows, ` +
           `${this.progress.differences} differences so far`,
       );
     }
+  }
+
+  private report(): void {
+    this.settings.onProgress?.({
+      ...this.progress,
+      estimatedSourceRows: this.estimatedSourceRows,
+      elapsedMs: Date.now() - this.started,
+    });
   }
 
   /** One chunk in one snapshot; a differing chunk is read again before it is believed. */

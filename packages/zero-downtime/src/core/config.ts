@@ -49,6 +49,8 @@ export interface RunnerEnvironment {
 export interface ToolkitConfig {
   root: string;
   env: NodeEnv;
+  /** CI is set (to anything but an empty string): a build server, not a developer's machine. */
+  ci: boolean;
   logLevel: LogLevel;
   databaseUrl: string | undefined;
   /** The development database the app starts when DATABASE_URL is unset. */
@@ -99,6 +101,7 @@ const environmentSchema = z.object({
   MIGRATION_STATEMENT_TIMEOUT_MS: integer(1, 86_400_000).default(30_000),
   MIGRATION_MAX_RETRIES: integer(0, 100).default(10),
   MIGRATION_TIME_BUDGET_MS: integer(1, 86_400_000).default(180_000),
+  CI: z.string().optional(),
 });
 
 const EXAMPLES: Record<string, string> = {
@@ -111,6 +114,7 @@ const EXAMPLES: Record<string, string> = {
   MIGRATION_STATEMENT_TIMEOUT_MS: '30000',
   MIGRATION_MAX_RETRIES: '10',
   MIGRATION_TIME_BUDGET_MS: '180000',
+  CI: 'true',
 };
 
 export type ConfigErrorCode = 'CONFIG_INVALID';
@@ -132,6 +136,7 @@ export function loadToolkitConfig(options: LoadConfigOptions = {}): ToolkitConfi
   return {
     root,
     env: vars.NODE_ENV,
+    ci: Boolean(vars.CI),
     logLevel: vars.LOG_LEVEL ?? (vars.NODE_ENV === 'test' ? 'silent' : 'info'),
     databaseUrl: vars.DATABASE_URL,
     embeddedPostgres: {

@@ -1,4 +1,5 @@
 /** Human-readable and JSON output for findings. */
+import { PLAIN, type Style } from '../core/terminal';
 import type { Finding } from './types';
 
 function firstLine(statement: string): string {
@@ -14,13 +15,14 @@ function indent(text: string, prefix: string): string {
     .join('\n');
 }
 
-function formatFinding(finding: Finding): string {
+function formatFinding(finding: Finding, style: Style): string {
   const where = finding.line > 0 ? `${finding.file}:${finding.line}` : finding.file;
+  const severity = finding.severity === 'error' ? style.error : style.warning;
   return [
-    `${where}  ${finding.severity}  ${finding.rule}`,
-    indent(firstLine(finding.statement), '  > '),
+    `${style.strong(where)}  ${severity(finding.severity)}  ${finding.rule}`,
+    style.dim(indent(firstLine(finding.statement), '  > ')),
     indent(finding.message, '  '),
-    '  Safe way:',
+    style.ok('  Safe way:'),
     indent(finding.recipe, '    '),
   ].join('\n');
 }
@@ -30,12 +32,16 @@ export function summarize(findings: Finding[]): { errors: number; warnings: numb
   return { errors, warnings: findings.length - errors };
 }
 
-/** One block per finding, then a count; suitable for a terminal or a CI log. */
-export function formatFindings(findings: Finding[]): string {
-  if (findings.length === 0) return 'No unsafe operations found.';
+/**
+ * One block per finding, then a count; suitable for a terminal or a CI log. Plain text unless
+ * given a style (the command line passes `styleFor(process.stdout)`).
+ */
+export function formatFindings(findings: Finding[], style: Style = PLAIN): string {
+  if (findings.length === 0) return style.ok('No unsafe operations found.');
   const { errors, warnings } = summarize(findings);
-  const blocks = findings.map(formatFinding).join('\n\n');
-  return `${blocks}\n\n${errors} error(s), ${warnings} warning(s).`;
+  const blocks = findings.map((finding) => formatFinding(finding, style)).join('\n\n');
+  const count = `${errors} error(s), ${warnings} warning(s).`;
+  return `${blocks}\n\n${errors > 0 ? style.error(count) : style.warning(count)}`;
 }
 
 /** A stable JSON document for tools: `{ errors, warnings, findings: Finding[] }`. */

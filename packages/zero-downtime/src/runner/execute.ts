@@ -7,6 +7,7 @@ import { dropNewInvalidIndexes, listInvalidIndexes } from './invalid-indexes';
 import { PinnedSession } from './pinned-session';
 import { displayPath, planMigration, type Direction, type MigrationPlan } from './plan';
 import type { RunnerSettings } from './settings';
+import { canonicalChecksumOf } from './canonical';
 import { FORGET_MIGRATION_SQL, RECORD_MIGRATION_SQL } from './storage';
 
 /**
@@ -59,9 +60,14 @@ export async function executeMigration(
 ): Promise<ExecutionResult> {
   const { settings, logger } = options;
   const plan = await planMigration(file, direction, options);
+  // Computed before any lock is taken: the record is written inside the migration's transaction.
+  const canonical = direction === 'up' ? await canonicalChecksumOf(file) : undefined;
   const startedAt = new Date();
   for (let attempt = 1; ; attempt += 1) {
-    const outcome = await attemptMigration(file, direction, plan, options, startedAt);
+    const outcome = await attemptMigration(file, direction, plan, options, {
+      startedAt,
+      canonical,
+    });
     if (!('error' in outcome)) {
       const durationMs = Date.now() - startedAt.getTime();
       return { durationMs, attempts: attempt, transactional: plan.transactional, ...outcome };
@@ -84,7 +90,7 @@ async function attemptMigration(
   direction: Direction,
   plan: MigrationPlan,
   options: ExecutionOptions,
-  startedAt: Date,
+  record: RecordFields,
 ): Promise<{ statements: string[] } | AttemptFailure> {
   const session = await PinnedSession.open({ ...options, migrationName: file.name });
   options.monitor.watch(session.pid);
@@ -93,7 +99,7 @@ async function attemptMigration(
     try {
       if (plan.transactional) await session.begin();
       await plan.run(session);
-      if (options.record) await recordOutcome(session, file, direction, startedAt);
+      if (options.record) await recordOutcome(session, file, direction, record);
       if (plan.transactional) await session.commit();
       await options.monitor.stop();
       return { statements: session.statements };
@@ -114,11 +120,17 @@ async function attemptMigration(
   }
 }
 
+/** What the record of an applied migration needs beyond the file itself. */
+interface RecordFields {
+  startedAt: Date;
+  canonical?: string;
+}
+
 async function recordOutcome(
   session: PinnedSession,
   file: MigrationFile,
   direction: Direction,
-  startedAt: Date,
+  { startedAt, canonical }: RecordFields,
 ): Promise<void> {
   if (direction === 'down') {
     await session.internal(FORGET_MIGRATION_SQL, [file.name]);
@@ -129,6 +141,7 @@ async function recordOutcome(
     file.name,
     file.phase,
     file.checksum,
+    canonical ?? null,
     startedAt,
     durationMs,
   ]);

@@ -11,5 +11,11 @@ export type { Migration, MigrationContext } from './context';
 export type { MigrationHelpers, HelpersFactory } from './helpers';
 export { MigrationRunnerError, type RunnerErrorCode } from './errors';
 export { listMigrationFiles, checksumOf, type MigrationFile } from './files';
-export { readMigrationStatus, formatStatusTable, type MigrationStatus } from './status';
+export {
+  readMigrationStatus,
+  formatStatusTable,
+  blocksMigrate,
+  type MigrationStatus,
+} from './status';
+export { acceptMigrationChange, type AcceptOptions, type AcceptOutcome } from './accept';
 export { createMigrationFile, toKebabName } from './create';

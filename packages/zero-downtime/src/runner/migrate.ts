@@ -50,7 +50,7 @@ export async function migrateDatabase(
   const phases = PHASES.filter((phase) => options.phases.includes(phase));
   return withRunnerLock(options.databaseUrl, logger, async (run) => {
     const applied = await readAppliedMigrations(run.client);
-    verifyAppliedFiles(files, applied, logger);
+    await verifyAppliedFiles(run.client, files, applied, logger);
     if (phases[0] === 'post') refuseWhilePreDeployPending(files, applied);
     const summaries: AppliedMigrationSummary[] = [];
     for (const phase of phases) {
@@ -129,7 +129,7 @@ export async function revertMigrations(options: RevertOptions): Promise<{ revert
   const files = listMigrationFiles(options.migrationsDir ?? defaultMigrationsDir());
   return withRunnerLock(options.databaseUrl, options.logger, async (run) => {
     const applied = await readAppliedMigrations(run.client);
-    verifyAppliedFiles(files, applied, options.logger);
+    await verifyAppliedFiles(run.client, files, applied, options.logger);
     const ofPhase = applied.filter((record) => record.phase === options.phase);
     if (options.to && !ofPhase.some((record) => record.name === options.to)) {
       throw new MigrationRunnerError(

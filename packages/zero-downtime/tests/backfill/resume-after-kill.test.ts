@@ -137,6 +137,10 @@ test('--dry-run prints the plan and writes nothing', async () => {
   const child = startBackfill('--dry-run');
   expect(await child.exited).toBe(0);
   expect(child.output()).toContain(`batches:        ${BATCHES_NEEDED} of ${BATCH} keys`);
+  expect(child.output()).toContain(`key range:      from the start up to id ${ROWS} (`);
   expect(child.output()).toContain('dry run: nothing was written.');
+  // Piped: what it does before the plan, in plain lines, at once.
+  expect(child.output()).toContain('backfill: opening the database...\n');
+  expect(child.output()).toContain('backfill: checking items and counting the rows to update...\n');
   expect(await scalar<boolean>("SELECT to_regclass('zdm_backfills') IS NULL")).toBe(true);
 }, 30_000);

@@ -36,15 +36,18 @@ async function runCompare(...args: string[]) {
   return runToEnd(cliSource, ['compare', ...args], { DATABASE_URL: database.url });
 }
 
-test('db:compare exits 0 on identical tables', async () => {
-  const { code, output } = await runCompare(
+const compareWithCopy = (report: string) =>
+  runCompare(
     '--source',
     'accounts',
     '--target',
     'accounts_copy',
     '--out',
-    path.join(outDir, 'same.jsonl'),
+    path.join(outDir, report),
   );
+
+test('db:compare exits 0 on identical tables', async () => {
+  const { code, output } = await compareWithCopy('same.jsonl');
   expect(code).toBe(0);
   expect(output).toContain(
     'identical: accounts and accounts_copy (500 source rows, 500 target rows',
@@ -67,6 +70,27 @@ test('db:compare exits 1 on differences and prints their count and the report pa
   expect(output).toContain(`2 differences (1 missing, 0 extra, 1 changed)`);
   expect(output).toContain(`report: ${out}`);
   expect(fs.readFileSync(out, 'utf8').trim().split('\n')).toHaveLength(2);
+});
+
+test('db:compare says what it does from the start, then shows the progress db:backfill shows', async () => {
+  const { code, output } = await compareWithCopy('progress.jsonl');
+  expect(code).toBe(0);
+  const lines = output.split('\n');
+  const at = (text: string) => lines.findIndex((line) => line.startsWith(text));
+  const steps = [
+    'compare: opening the database...',
+    'compare: connecting...',
+    'compare: reading the definitions of accounts and accounts_copy...',
+    'compare: estimating the rows of public.accounts...',
+    // Piped, the display prints a line at the start, then one every 10 s: this walk is quicker.
+    'compare accounts -> accounts_copy: 0/',
+    'identical: accounts and accounts_copy',
+  ].map(at);
+  expect(steps.every((index) => index >= 0)).toBe(true);
+  expect(steps).toEqual([...steps].sort((a, b) => a - b));
+  expect(lines[steps[4]]).toMatch(
+    /^compare accounts -> accounts_copy: 0\/\d+ rows \(0%\), 0 chunks, 0 differences, 0 rows\/s, ETA \?$/,
+  );
 });
 
 test('db:compare exits 1, naming the problem, on an unknown table or column', async () => {

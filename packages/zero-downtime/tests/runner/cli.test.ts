@@ -44,7 +44,10 @@ describe('migrate command line', () => {
     folder = migrationsFolder('basic');
     expect((await migrate('pre')).code).toBe(0);
     const [first] = fs.readdirSync(path.join(folder.dir, 'pre-deploy')).sort();
-    fs.appendFileSync(path.join(folder.dir, 'pre-deploy', first), '\n-- edited after it ran\n');
+    fs.appendFileSync(
+      path.join(folder.dir, 'pre-deploy', first),
+      '\nCREATE TABLE added_later (id int);\n',
+    );
 
     const { code, output } = await migrate('status');
 

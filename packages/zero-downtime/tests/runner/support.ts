@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
 import { createCliLogger, type Logger } from '../../src/core/logger';
+import { createEmptyDatabase, type TestDatabase } from '../../src/testing';
 import { cliSource, projectRoot, toolkitRoot, tsxCli } from '../support/project';
 
 /** Helpers shared by the runner tests: migration folders, child runners, quick queries. */
@@ -147,4 +148,26 @@ export async function holdTableLock(
       await client.end();
     },
   };
+}
+
+/** A fresh empty database and a migrations folder (a copy of `fixture`) for each test. */
+export function eachTestDatabase(fixture?: string): {
+  db(): TestDatabase;
+  folder(): MigrationsFolder;
+} {
+  let db: TestDatabase | undefined;
+  let folder: MigrationsFolder | undefined;
+  beforeEach(async () => {
+    db = await createEmptyDatabase();
+    folder = migrationsFolder(fixture);
+  });
+  afterEach(async () => {
+    folder?.remove();
+    await db?.drop();
+  });
+  const current = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('only inside a test: the database is per test');
+    return value;
+  };
+  return { db: () => current(db), folder: () => current(folder) };
 }
