@@ -13,7 +13,7 @@ import { Lifecycle } from './http/lifecycle';
 import { AppMetrics } from './http/metrics';
 import { openApiDocument, type OpenApiInfo } from './http/openapi';
 import { requestContext } from './http/request-context';
-import { defineRoute, resourceRouter, type ApiResource } from './http/routes';
+import { defineRoute, mountFlat, type ApiResource } from './http/routes';
 import { registerRoutes, resources } from './routes';
 
 export interface AppDependencies {
@@ -52,13 +52,13 @@ export function createApp({
   const routerOptions = { bodyLimit: config.bodyLimit };
 
   app.use(requestContext({ logger, metrics, deadlineMs: config.http.deadlineMs }));
-  for (const resource of machine) app.use(resource.path, resourceRouter(resource, routerOptions));
+  for (const resource of machine) mountFlat(app, resource, routerOptions);
   app.use(helmet());
   if (config.corsOrigins.length > 0) {
     app.use(cors({ origin: config.corsOrigins, exposedHeaders: ['X-Request-Id', 'Location'] }));
   }
   if (config.env !== 'production') app.use('/docs', swaggerUi(documentation.path));
-  app.use(documentation.path, resourceRouter(documentation, routerOptions));
+  mountFlat(app, documentation, routerOptions);
   registerRoutes(app, routerOptions);
 
   app.use(notFound());

@@ -11,19 +11,17 @@ declare module 'express-serve-static-core' {
   interface Request {
     id: string;
   }
+  interface Response {
+    /** The pattern of the route that took the request (`/users/:id`): the metrics label. */
+    routePattern?: string;
+  }
 }
 
 const deadlineAnswered = new WeakSet<Response>();
-const routePatterns = new WeakMap<Response, string>();
 
 /** Whether the request deadline already answered this response with 503. */
 export function answeredByDeadline(res: Response): boolean {
   return deadlineAnswered.has(res);
-}
-
-/** Called by the route that took the request: its pattern, `/users/:id`, labels the metrics. */
-export function setRoutePattern(res: Response, pattern: string): void {
-  routePatterns.set(res, pattern);
 }
 
 export interface RequestContextOptions {
@@ -41,17 +39,17 @@ export interface RequestContextOptions {
  */
 export function requestContext({ logger, metrics, deadlineMs }: RequestContextOptions) {
   return (req: Request, res: Response, next: NextFunction): void => {
-    const started = process.hrtime.bigint();
+    const started = performance.now();
     const given = req.get('x-request-id');
     req.id = given && REQUEST_ID.test(given) ? given : randomUUID();
     res.setHeader('X-Request-Id', req.id);
     const timer = deadlineMs > 0 ? setTimeout(answerDeadline, deadlineMs, req, res) : undefined;
-    // 'close' follows 'finish' on a completed response and also fires when the client gives up.
-    res.once('close', () => {
+    // 'close' (emitted once) follows 'finish' on a completed response and also fires when the
+    // client gives up.
+    res.on('close', () => {
       clearTimeout(timer);
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      const route = routePatterns.get(res) ?? UNMATCHED_ROUTE;
-      metrics?.observe(req.method, route, res.statusCode, seconds);
+      const seconds = (performance.now() - started) / 1000;
+      metrics?.observe(req.method, res.routePattern ?? UNMATCHED_ROUTE, res.statusCode, seconds);
       logRequest(logger, req, res, seconds);
     });
     next();

@@ -1,7 +1,13 @@
-import express, { Router, type Request, type RequestHandler, type Response } from 'express';
+import express, {
+  Router,
+  type Express,
+  type Request,
+  type RequestHandler,
+  type Response,
+} from 'express';
 import type { z } from 'zod';
 import { ApiError } from './api-error';
-import { answeredByDeadline, setRoutePattern } from './request-context';
+import { answeredByDeadline } from './request-context';
 import { validate } from './validate';
 
 /**
@@ -92,37 +98,59 @@ export interface RouterOptions {
 }
 
 /**
- * The Express router of a resource: each route validates its params, query and body with its
- * schemas before `handle` runs, and records its pattern for the metrics.
+ * The Express router of a resource, mounted at its path (`app.use('/users', router)`): how
+ * `registerRoutes` mounts the API, and what the rehearsal reads to find its resources.
  */
 export function resourceRouter(resource: ApiResource, options: RouterOptions = {}): Router {
   const router = Router();
+  for (const [route, handlers] of routeHandlers(resource, options)) {
+    router[route.method](route.path, ...handlers);
+  }
+  return router;
+}
+
+/**
+ * Mounts a resource's routes on the app itself, each at its whole pattern: one router level
+ * fewer for what is called many times a second (health probes, scrapes).
+ */
+export function mountFlat(app: Express, resource: ApiResource, options: RouterOptions = {}): void {
+  for (const [route, handlers] of routeHandlers(resource, options)) {
+    app[route.method](route.pattern, ...handlers);
+  }
+}
+
+/**
+ * Each route's handlers: its params, query and body are validated with its schemas before
+ * `handle` runs, and its pattern is recorded for the metrics.
+ */
+function routeHandlers(
+  resource: ApiResource,
+  options: RouterOptions,
+): [MountedRoute, RequestHandler[]][] {
   const json = express.json({ limit: options.bodyLimit });
-  for (const route of mountedRoutes([resource])) {
-    const handle: RequestHandler = async (req, res) => {
-      setRoutePattern(res, route.pattern);
+  return mountedRoutes([resource]).map((route) => {
+    // Not async: a route whose handler answers at once costs no promise.
+    const handle: RequestHandler = (req, res) => {
+      res.routePattern = route.pattern;
       const input = {
         params: route.params ? validate(route.params, req.params, 'params') : req.params,
         query: route.query ? validate(route.query, req.query, 'query') : req.query,
         body: route.body ? validate(route.body, req.body, 'body') : undefined,
       };
-      try {
-        await route.handle(input, req, res);
-      } catch (error) {
+      const answered = route.handle(input, req, res);
+      return answered?.catch((error: unknown) => {
         // The deadline answered already: whatever the late handler does is dropped.
         if (!answeredByDeadline(res)) throw error;
-      }
+      });
     };
-    if (route.body) router[route.method](route.path, requireJson(route.pattern), json, handle);
-    else router[route.method](route.path, handle);
-  }
-  return router;
+    return [route, route.body ? [requireJson(route.pattern), json, handle] : [handle]];
+  });
 }
 
 /** A body sent as anything but JSON gets 415 (no body at all is validated as `{}`). */
 function requireJson(pattern: string): RequestHandler {
   return (req, res, next) => {
-    setRoutePattern(res, pattern);
+    res.routePattern = pattern;
     if (req.is('application/json') !== false) {
       next();
       return;
