@@ -1,19 +1,28 @@
+import http from 'node:http';
+import cors from 'cors';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
 import type { Sequelize } from 'sequelize';
+import { z } from 'zod';
 import type { Config } from './config';
 import type { Logger } from './logger';
+import { swaggerUi } from './http/docs';
 import { errorHandler, notFound } from './http/error-handler';
-import { healthRouter } from './http/health';
+import { healthResource } from './http/health';
 import { Lifecycle } from './http/lifecycle';
-import { requestId, requestLog } from './http/request-context';
-import { registerRoutes } from './routes';
+import { AppMetrics } from './http/metrics';
+import { openApiDocument, type OpenApiInfo } from './http/openapi';
+import { requestContext } from './http/request-context';
+import { defineRoute, mountFlat, type ApiResource } from './http/routes';
+import { registerRoutes, resources } from './routes';
 
 export interface AppDependencies {
   config: Config;
   logger: Logger;
   sequelize: Sequelize;
   lifecycle?: Lifecycle;
+  /** Made here when metrics are on and not given (server.ts gives them for METRICS_PORT). */
+  metrics?: AppMetrics;
 }
 
 /** The Express app, without listening: the server and the tests (supertest) both use it. */
@@ -22,39 +31,97 @@ export function createApp({
   logger,
   sequelize,
   lifecycle = new Lifecycle(),
+  metrics = config.metrics.enabled ? new AppMetrics({ sequelize, lifecycle }) : undefined,
 }: AppDependencies): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.env === 'production' ? 1 : false);
   app.set('query parser', 'simple');
+  closeConnectionsWhileStopping(app, lifecycle);
 
-  app.use(requestId());
-  app.use(requestLog(logger));
-  app.use(closeConnectionsWhileStopping(lifecycle));
-  // Probes come from load balancers and orchestrators, many per second: no browser headers.
-  app.use('/health', healthRouter({ sequelize, lifecycle, version: config.version }));
+  // Probes and scrapers come many per second and are no browsers: no browser headers, no CORS.
+  const machine = [
+    healthResource({ sequelize, lifecycle, version: config.version }),
+    ...(metrics && config.metrics.port === undefined ? [metricsResource(metrics)] : []),
+  ];
+  const documentation = openApiResource([...machine, ...resources], {
+    title: 'API',
+    version: config.version.package,
+    description: 'Every error answers with the one Error shape, which carries the X-Request-Id.',
+  });
+  const routerOptions = { bodyLimit: config.bodyLimit };
+
+  app.use(requestContext({ logger, metrics, deadlineMs: config.http.deadlineMs }));
+  for (const resource of machine) mountFlat(app, resource, routerOptions);
   app.use(helmet());
-  app.use(express.json({ limit: config.bodyLimit }));
-
-  registerRoutes(app);
+  if (config.corsOrigins.length > 0) {
+    app.use(cors({ origin: config.corsOrigins, exposedHeaders: ['X-Request-Id', 'Location'] }));
+  }
+  if (config.env !== 'production') app.use('/docs', swaggerUi(documentation.path));
+  mountFlat(app, documentation, routerOptions);
+  registerRoutes(app, routerOptions);
 
   app.use(notFound());
   app.use(errorHandler({ logger, exposeInternals: config.env !== 'production' }));
   return app;
 }
 
+function metricsResource(metrics: AppMetrics): ApiResource {
+  const route = defineRoute({
+    method: 'get',
+    path: '/',
+    summary: 'Prometheus metrics (METRICS_ENABLED; on their own port with METRICS_PORT)',
+    responses: {
+      200: {
+        description: 'The Prometheus text exposition format',
+        schema: z.string(),
+        contentType: 'text/plain; version=0.0.4',
+      },
+    },
+    handle: async (_input, _req, res) => {
+      const { contentType, body } = await metrics.exposition();
+      res.set('Content-Type', contentType).send(body);
+    },
+  });
+  return { path: '/metrics', tag: 'operations', routes: [route] };
+}
+
+/** GET /openapi.json, documented in itself; the document is made once, at start-up. */
+function openApiResource(others: ApiResource[], info: OpenApiInfo): ApiResource {
+  const resource: ApiResource = {
+    path: '/openapi.json',
+    tag: 'operations',
+    routes: [
+      defineRoute({
+        method: 'get',
+        path: '/',
+        summary: 'This document: OpenAPI 3.1, made from the routes and their zod schemas',
+        responses: {
+          200: { description: 'The OpenAPI document', schema: z.record(z.string(), z.unknown()) },
+        },
+        handle: (_input, _req, res) => {
+          res.json(document);
+        },
+      }),
+    ],
+  };
+  const document = openApiDocument([resource, ...others], info);
+  return resource;
+}
+
 /**
  * During shutdown every response asks the client to close its keep-alive socket, so clients
  * move to other instances after their current request instead of meeting a closed socket.
- * Decided when the headers are written, so requests already in flight get it too.
+ * Decided when the headers are written, so requests already in flight get it too; set once on
+ * the app's response prototype rather than per request.
  */
-function closeConnectionsWhileStopping(lifecycle: Lifecycle): express.RequestHandler {
-  return (_req, res, next) => {
-    const writeHead = res.writeHead;
-    res.writeHead = function (this: typeof res, ...args: Parameters<typeof writeHead>) {
-      if (lifecycle.shuttingDown && !res.headersSent) res.setHeader('Connection', 'close');
-      return writeHead.apply(this, args);
-    } as typeof writeHead;
-    next();
-  };
+function closeConnectionsWhileStopping(app: Express, lifecycle: Lifecycle): void {
+  const writeHead = http.ServerResponse.prototype.writeHead;
+  app.response.writeHead = function (
+    this: http.ServerResponse,
+    ...args: Parameters<typeof writeHead>
+  ) {
+    if (lifecycle.shuttingDown && !this.headersSent) this.setHeader('Connection', 'close');
+    return writeHead.apply(this, args);
+  } as typeof app.response.writeHead;
 }

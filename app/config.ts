@@ -18,6 +18,23 @@ const integer = (min: number, max: number) =>
     .min(min, { error: `must be at least ${min}` })
     .max(max, { error: `must be at most ${max}` });
 
+const flag = z
+  .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
+  .transform((value) => value === 'true' || value === '1');
+
+/** A comma list of browser origins such as https://app.example.com (scheme, host, port). */
+const origins = z
+  .string()
+  .transform((list) =>
+    list
+      .split(',')
+      .map((origin) => origin.trim())
+      .filter(Boolean),
+  )
+  .refine((list) => list.every(isOrigin), {
+    error: 'must be a comma list of origins such as https://app.example.com (no path)',
+  });
+
 const postgresUrl = z
   .string()
   .refine(isPostgresUrl, { error: 'must be a postgres:// or postgresql:// URL' });
@@ -39,6 +56,12 @@ const schema = z.object({
   SHUTDOWN_TIMEOUT_MS: integer(0, 600_000).optional(),
   KEEP_ALIVE_TIMEOUT_MS: integer(1, 3_600_000).default(75_000),
   HEADERS_TIMEOUT_MS: integer(1, 3_600_000).optional(),
+  REQUEST_TIMEOUT_MS: integer(1, 3_600_000).default(120_000),
+  REQUEST_DEADLINE_MS: integer(0, 3_600_000).default(15_000),
+  DATABASE_STATEMENT_TIMEOUT_MS: integer(0, 3_600_000).default(10_000),
+  CORS_ORIGINS: origins.optional(),
+  METRICS_ENABLED: flag.default(true),
+  METRICS_PORT: integer(0, 65535).optional(),
   MIGRATION_LOCK_TIMEOUT_MS: integer(1, 600_000).default(1_000),
   MIGRATION_STATEMENT_TIMEOUT_MS: integer(1, 86_400_000).default(30_000),
   MIGRATION_MAX_RETRIES: integer(0, 100).default(10),
@@ -60,6 +83,12 @@ const examples: Record<string, string> = {
   SHUTDOWN_TIMEOUT_MS: '20000',
   KEEP_ALIVE_TIMEOUT_MS: '75000',
   HEADERS_TIMEOUT_MS: '76000',
+  REQUEST_TIMEOUT_MS: '120000',
+  REQUEST_DEADLINE_MS: '15000',
+  DATABASE_STATEMENT_TIMEOUT_MS: '10000',
+  CORS_ORIGINS: 'https://app.example.com,https://admin.example.com',
+  METRICS_ENABLED: 'false',
+  METRICS_PORT: '9464',
   MIGRATION_LOCK_TIMEOUT_MS: '1000',
   MIGRATION_STATEMENT_TIMEOUT_MS: '30000',
   MIGRATION_MAX_RETRIES: '10',
@@ -77,8 +106,20 @@ export interface Config {
   logLevel: LogLevel;
   databaseUrl: string | undefined;
   databasePoolMax: number;
+  /** PostgreSQL `statement_timeout` of the app's queries; 0 turns it off. */
+  databaseStatementTimeoutMs: number;
   embeddedPostgres: { port: number; dataDir: string };
   bodyLimit: string;
+  /** Browser origins allowed by CORS; empty: no cross-origin access. */
+  corsOrigins: string[];
+  http: {
+    /** Node's `server.requestTimeout`: the whole request must arrive within it. */
+    requestTimeoutMs: number;
+    /** A request not answered within it gets 503 DEADLINE_EXCEEDED; 0 turns it off. */
+    deadlineMs: number;
+  };
+  /** Prometheus metrics at /metrics, on the API port or on their own `port`. */
+  metrics: { enabled: boolean; port: number | undefined };
   shutdown: {
     drainDelayMs: number;
     timeoutMs: number;
@@ -122,6 +163,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = readEnvironment()): Config {
       'is required when NODE_ENV=production (the embedded database is for development only)',
     );
   }
+  const headersTimeoutMs = vars.HEADERS_TIMEOUT_MS ?? vars.KEEP_ALIVE_TIMEOUT_MS + 1_000;
+  if (vars.REQUEST_TIMEOUT_MS < headersTimeoutMs) {
+    throw new ConfigError(
+      'REQUEST_TIMEOUT_MS',
+      `is ${vars.REQUEST_TIMEOUT_MS}, below the headers timeout of ${headersTimeoutMs} ms (HEADERS_TIMEOUT_MS, else KEEP_ALIVE_TIMEOUT_MS + 1000): give at least ${headersTimeoutMs}`,
+    );
+  }
+  if (
+    vars.METRICS_PORT !== undefined &&
+    vars.METRICS_PORT !== 0 &&
+    vars.METRICS_PORT === vars.PORT
+  ) {
+    throw new ConfigError(
+      'METRICS_PORT',
+      `is the API's PORT (${vars.PORT}): give another port, or leave it unset to serve /metrics on the API port`,
+    );
+  }
   const drainDelayMs = vars.SHUTDOWN_DRAIN_DELAY_MS ?? (vars.NODE_ENV === 'production' ? 5_000 : 0);
   return {
     env: vars.NODE_ENV,
@@ -130,17 +188,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = readEnvironment()): Config {
     logLevel: vars.LOG_LEVEL ?? defaultLogLevel(vars.NODE_ENV),
     databaseUrl: vars.DATABASE_URL,
     databasePoolMax: vars.DATABASE_POOL_MAX,
+    databaseStatementTimeoutMs: vars.DATABASE_STATEMENT_TIMEOUT_MS,
     embeddedPostgres: {
       port: vars.EMBEDDED_POSTGRES_PORT,
       dataDir: path.resolve(projectRoot(), vars.EMBEDDED_POSTGRES_DIR),
     },
     bodyLimit: vars.BODY_LIMIT.toLowerCase(),
+    corsOrigins: vars.CORS_ORIGINS ?? [],
+    http: { requestTimeoutMs: vars.REQUEST_TIMEOUT_MS, deadlineMs: vars.REQUEST_DEADLINE_MS },
+    metrics: { enabled: vars.METRICS_ENABLED, port: vars.METRICS_PORT },
     shutdown: {
       drainDelayMs,
       // `tsx watch` (npm run dev) kills the app 5 s after its signal: stay under it.
       timeoutMs: vars.SHUTDOWN_TIMEOUT_MS ?? (vars.NODE_ENV === 'production' ? 20_000 : 4_000),
       keepAliveTimeoutMs: vars.KEEP_ALIVE_TIMEOUT_MS,
-      headersTimeoutMs: vars.HEADERS_TIMEOUT_MS ?? vars.KEEP_ALIVE_TIMEOUT_MS + 1_000,
+      headersTimeoutMs,
     },
     migrations: {
       lockTimeoutMs: vars.MIGRATION_LOCK_TIMEOUT_MS,
@@ -150,6 +212,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = readEnvironment()): Config {
     },
     version: { package: packageVersion(), commit: vars.GIT_COMMIT ?? releaseRevision() },
   };
+}
+
+function isOrigin(value: string): boolean {
+  try {
+    return new URL(value).origin === value;
+  } catch {
+    return false;
+  }
 }
 
 function readEnvironment(): NodeJS.ProcessEnv {

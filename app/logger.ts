@@ -70,12 +70,31 @@ export function createLogger(
   const transport = stream
     ? new winston.transports.Stream({ stream })
     : new winston.transports.Console({ stderrLevels: ['error', 'warn'] });
-  return winston.createLogger({
-    level: config.logLevel === 'silent' ? 'error' : config.logLevel,
-    silent: config.logLevel === 'silent',
-    format,
-    transports: [transport],
-  });
+  return skipDisabledLevels(
+    winston.createLogger({
+      level: config.logLevel === 'silent' ? 'error' : config.logLevel,
+      silent: config.logLevel === 'silent',
+      format,
+      transports: [transport],
+    }),
+  );
+}
+
+/**
+ * Winston formats (and redacts) a line before its transports filter it by level, so a
+ * `logger.debug` at LOG_LEVEL=info costs as much as a written line. Each level method here
+ * returns at once when its level is off.
+ */
+function skipDisabledLevels(logger: Logger): Logger {
+  const methods = logger as unknown as Record<string, winston.LeveledLogMethod>;
+  for (const level of Object.keys(logger.levels)) {
+    const write = methods[level];
+    methods[level] = ((...args: Parameters<winston.LeveledLogMethod>) =>
+      logger.isLevelEnabled(level)
+        ? write.apply(logger, args)
+        : logger) as winston.LeveledLogMethod;
+  }
+  return logger;
 }
 
 /** Colour only on a terminal; NO_COLOR (https://no-color.org) turns it off, FORCE_COLOR on. */

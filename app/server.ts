@@ -6,6 +6,7 @@ import { ConfigError, loadConfig, redactUrl, type Config } from './config';
 import { createSequelize } from './db/connection';
 import { ConnectionTracker, drainServer } from './http/graceful-shutdown';
 import { Lifecycle } from './http/lifecycle';
+import { AppMetrics, metricsListener } from './http/metrics';
 import { createLogger, type Logger } from './logger';
 import { initModels } from './models';
 import {
@@ -22,6 +23,8 @@ import {
 export interface RunningServer {
   server: http.Server;
   url: string;
+  /** With METRICS_PORT: where /metrics is served, else undefined (it is on `url`). */
+  metricsUrl: string | undefined;
   /** Where the data lives: the configured DATABASE_URL, or the embedded server and its log. */
   database: { url: string; embedded?: { logFile: string } };
   stop(signal?: string): Promise<void>;
@@ -29,37 +32,61 @@ export interface RunningServer {
 
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
   const database = await openDatabase(config, logger);
-  const sequelize = createSequelize(database.url, { poolMax: config.databasePoolMax, logger });
+  const sequelize = createSequelize(database.url, {
+    poolMax: config.databasePoolMax,
+    logger,
+    statementTimeoutMs: config.databaseStatementTimeoutMs,
+  });
   initModels(sequelize);
   await waitForDatabase(sequelize, logger);
 
   const lifecycle = new Lifecycle();
-  const app = createApp({ config, logger, sequelize, lifecycle });
+  const metrics = config.metrics.enabled ? new AppMetrics({ sequelize, lifecycle }) : undefined;
+  const app = createApp({ config, logger, sequelize, lifecycle, metrics });
   const server = http.createServer(app);
   server.keepAliveTimeout = config.shutdown.keepAliveTimeoutMs;
   server.headersTimeout = config.shutdown.headersTimeoutMs;
+  server.requestTimeout = config.http.requestTimeoutMs;
   const tracker = new ConnectionTracker(server);
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, resolve);
-  });
-  const { port } = server.address() as { port: number };
-  const url = `http://127.0.0.1:${port}`;
+  const url = await listen(server, config.port, config.host);
   logger.info(`listening on ${url}`, { version: config.version });
+  // Scrapes on a port of their own keep working through the drain, which the gauge reports.
+  const metricsServer =
+    metrics && config.metrics.port !== undefined
+      ? http.createServer(metricsListener(metrics))
+      : undefined;
+  const metricsUrl =
+    metricsServer && (await listen(metricsServer, config.metrics.port, config.host));
+  if (metricsUrl) logger.info(`metrics on ${metricsUrl}/metrics`);
 
   let stopping: Promise<void> | undefined;
   const stop = (signal = 'stop'): Promise<void> => {
     stopping ??= (async () => {
       logger.info(`shutdown: ${signal} received`);
       await drainServer(server, tracker, lifecycle, config.shutdown, logger);
+      metricsServer?.close();
+      metricsServer?.closeAllConnections();
       await closeDatabase(sequelize, database.embedded, logger);
       logger.info('shutdown: complete');
     })();
     return stopping;
   };
   const embedded = database.embedded && { logFile: database.embedded.logFile };
-  return { server, url, database: { url: database.url, embedded }, stop };
+  return { server, url, metricsUrl, database: { url: database.url, embedded }, stop };
+}
+
+/** Listens and answers the URL to reach the server on this machine. */
+async function listen(
+  server: http.Server,
+  port: number | undefined,
+  host: string,
+): Promise<string> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, resolve);
+  });
+  return `http://127.0.0.1:${(server.address() as { port: number }).port}`;
 }
 
 async function openDatabase(

@@ -25,6 +25,29 @@ describe('configuration', () => {
     });
     expect(config.shutdown.headersTimeoutMs).toBeGreaterThan(config.shutdown.keepAliveTimeoutMs);
     expect(config.migrations.lockTimeoutMs).toBe(1000);
+    expect(config).toMatchObject({
+      corsOrigins: [],
+      metrics: { enabled: true, port: undefined },
+      databaseStatementTimeoutMs: 10_000,
+      http: { requestTimeoutMs: 120_000, deadlineMs: 15_000 },
+    });
+  });
+
+  it('reads the CORS origins, the metrics switch and port, and the timeouts', () => {
+    const config = loadConfig({
+      CORS_ORIGINS: 'https://app.example.com, http://localhost:5173',
+      METRICS_ENABLED: 'false',
+      METRICS_PORT: '9464',
+      REQUEST_TIMEOUT_MS: '90000',
+      REQUEST_DEADLINE_MS: '0',
+      DATABASE_STATEMENT_TIMEOUT_MS: '2500',
+    });
+    expect(config).toMatchObject({
+      corsOrigins: ['https://app.example.com', 'http://localhost:5173'],
+      metrics: { enabled: false, port: 9464 },
+      databaseStatementTimeoutMs: 2500,
+      http: { requestTimeoutMs: 90_000, deadlineMs: 0 },
+    });
   });
 
   it.each([
@@ -35,6 +58,13 @@ describe('configuration', () => {
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL', /invalid/],
     [{ BODY_LIMIT: 'lots' }, 'BODY_LIMIT', /size such as 100kb/],
     [{ MIGRATION_LOCK_TIMEOUT_MS: '0' }, 'MIGRATION_LOCK_TIMEOUT_MS', /at least 1/],
+    [{ CORS_ORIGINS: 'app.example.com' }, 'CORS_ORIGINS', /comma list of origins/],
+    [{ CORS_ORIGINS: 'https://app.example.com/path' }, 'CORS_ORIGINS', /no path/],
+    [{ METRICS_ENABLED: 'yes' }, 'METRICS_ENABLED', /true or false/],
+    [{ METRICS_PORT: '3000' }, 'METRICS_PORT', /the API's PORT/],
+    [{ REQUEST_DEADLINE_MS: '-1' }, 'REQUEST_DEADLINE_MS', /at least 0/],
+    [{ REQUEST_TIMEOUT_MS: '5000' }, 'REQUEST_TIMEOUT_MS', /below the headers timeout/],
+    [{ DATABASE_STATEMENT_TIMEOUT_MS: 'soon' }, 'DATABASE_STATEMENT_TIMEOUT_MS', /whole number/],
   ])('rejects %j naming the variable and an example', (env, variable, problem) => {
     const error = configError(env);
     expect(error.variable).toBe(variable);

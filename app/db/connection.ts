@@ -5,19 +5,23 @@ export interface ConnectionOptions {
   poolMax?: number;
   logger?: Logger;
   applicationName?: string;
+  /** PostgreSQL `statement_timeout` of every query (DATABASE_STATEMENT_TIMEOUT_MS); 0: none. */
+  statementTimeoutMs?: number;
 }
 
 /** One Sequelize instance per process; the models are initialised on it by `initModels`. */
 export function createSequelize(url: string, options: ConnectionOptions = {}): Sequelize {
+  const { logger } = options;
   return new Sequelize(url, {
     dialect: 'postgres',
-    logging: options.logger ? (sql) => options.logger?.debug(sql) : false,
+    // Sequelize builds a log line per query: only when it would be written.
+    logging: logger?.isLevelEnabled('debug') ? (sql) => logger.debug(sql) : false,
     pool: { max: options.poolMax ?? 10, min: 0, idle: 10_000, acquire: 10_000 },
     dialectOptions: {
       application_name: options.applicationName ?? 'app',
       // A request never waits forever on a database that went away.
       connectionTimeoutMillis: 5_000,
-      statement_timeout: 15_000,
+      statement_timeout: options.statementTimeoutMs ?? 10_000,
     },
   });
 }

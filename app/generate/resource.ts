@@ -25,7 +25,8 @@ export interface Resource {
   path: string;
   model: string;
   modelFile: string;
-  routeFunction: string;
+  /** The ApiResource the route module exports, listed in app/routes/index.ts. */
+  resourceExport: string;
   routeFile: string;
   fields: Field[];
 }
@@ -49,7 +50,7 @@ export function describeResource(name: string, fieldSpecs: string[]): Resource {
     path: `/${kebab(many)}`,
     model: pascal(one),
     modelFile: `app/models/${kebab(one)}.ts`,
-    routeFunction: `${camel(many)}Router`,
+    resourceExport: `${camel(many)}Resource`,
     routeFile: `app/routes/${kebab(many)}.ts`,
     fields: parseFields(fieldSpecs),
   };
@@ -157,8 +158,10 @@ function refuseClashes(resource: Resource, files: string[], root: string): void 
       `A model named ${resource.model} is registered already in ${MODELS_INDEX}.`,
     );
   }
-  if (read(root, ROUTES_INDEX).includes(`'${resource.path}'`)) {
-    throw new GeneratorError(`The path ${resource.path} is routed already in ${ROUTES_INDEX}.`);
+  if (read(root, ROUTES_INDEX).includes(` ${resource.resourceExport} `)) {
+    throw new GeneratorError(
+      `A resource named ${resource.resourceExport} is listed already in ${ROUTES_INDEX}.`,
+    );
   }
 }
 
@@ -180,15 +183,16 @@ function registerModel(source: string, resource: Resource): string {
 }
 
 function registerRoute(source: string, resource: Resource): string {
-  const importLine = `import { ${resource.routeFunction} } from './${path.basename(resource.routeFile, '.ts')}';`;
-  const marker = /(\n)(}\s*)$/;
-  if (!marker.test(source))
+  const importLine = `import { ${resource.resourceExport} } from './${path.basename(resource.routeFile, '.ts')}';`;
+  const list = /export const resources: ApiResource\[\] = \[([^\]]*)\];/;
+  if (!list.test(source))
     throw new GeneratorError(
-      `${ROUTES_INDEX} no longer ends with registerRoutes' closing brace; register ${resource.path} by hand.`,
+      `${ROUTES_INDEX} no longer has "export const resources: ApiResource[] = [...]"; list ${resource.resourceExport} there by hand.`,
     );
   return insertImport(source, importLine, ROUTES_INDEX).replace(
-    marker,
-    `\n  app.use('${resource.path}', ${resource.routeFunction}());\n$2`,
+    list,
+    (_all, items: string) =>
+      `export const resources: ApiResource[] = [${items.trimEnd()}, ${resource.resourceExport}];`,
   );
 }
 

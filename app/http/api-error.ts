@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 /**
  * The one error type of the HTTP layer. `operational` errors are expected (bad input, missing
  * rows) and their message is shown as is; anything else is a bug and is hidden in production.
@@ -19,8 +21,8 @@ export class ApiError extends Error {
   }
 
   static validation(details: FieldProblem[]): ApiError {
-    const fields = [...new Set(details.map((problem) => problem.field))].join(', ');
-    return new ApiError(400, 'VALIDATION_FAILED', `Invalid request: check ${fields}.`, details);
+    const problems = details.map((problem) => problem.message).join('; ');
+    return new ApiError(400, 'VALIDATION_FAILED', `Invalid request: ${problems}.`, details);
   }
 
   static notFound(message: string): ApiError {
@@ -37,6 +39,23 @@ export interface FieldProblem {
   message: string;
 }
 
-export interface ErrorBody {
-  error: { code: string; message: string; details?: unknown; requestId: string };
-}
+/** The one shape of every error response, whatever its status. */
+export const errorBodySchema = z.object({
+  error: z.object({
+    code: z.string().meta({
+      description: 'Stable, machine-readable: VALIDATION_FAILED, NOT_FOUND, ...',
+      example: 'VALIDATION_FAILED',
+    }),
+    message: z.string().meta({
+      description: 'For people: what was wrong and what to do',
+      example: 'Invalid request: email is required.',
+    }),
+    details: z
+      .unknown()
+      .optional()
+      .meta({ description: 'For VALIDATION_FAILED and CONFLICT: a list of { field, message }' }),
+    requestId: z.string().meta({ description: 'The X-Request-Id of the request, for the logs' }),
+  }),
+});
+
+export type ErrorBody = z.infer<typeof errorBodySchema>;

@@ -24,16 +24,21 @@ export function errorHandler(options: { logger: Logger; exposeInternals: boolean
     if (!apiError.operational) {
       options.logger.error('unhandled error', { requestId: req.id, error });
     }
-    const body: ErrorBody = {
-      error: {
-        code: apiError.code,
-        message: apiError.message,
-        ...(apiError.details === undefined ? {} : { details: apiError.details }),
-        requestId: req.id,
-      },
-    };
-    res.status(apiError.status).json(body);
+    sendError(req, res, apiError);
   };
+}
+
+/** Answers with the one error shape. */
+export function sendError(req: Request, res: Response, apiError: ApiError): void {
+  const body: ErrorBody = {
+    error: {
+      code: apiError.code,
+      message: apiError.message,
+      ...(apiError.details === undefined ? {} : { details: apiError.details }),
+      requestId: req.id,
+    },
+  };
+  res.status(apiError.status).json(body);
 }
 
 interface BodyParserError extends Error {
@@ -51,6 +56,13 @@ function toApiError(error: unknown, exposeInternals: boolean): ApiError {
     return ApiError.conflict(
       `A record with this ${fields.join(', ') || 'value'} already exists.`,
       fields.map((field) => ({ field: `body.${field}`, message: 'already taken' })),
+    );
+  }
+  if (sqlState(error) === STATEMENT_TIMEOUT) {
+    return new ApiError(
+      503,
+      'DATABASE_TIMEOUT',
+      'The database took longer than allowed (DATABASE_STATEMENT_TIMEOUT_MS); retry shortly.',
     );
   }
   if (error instanceof ConnectionError || isConnectionFailure(error)) {
@@ -91,10 +103,21 @@ const CONNECTION_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMED
 /** pg's errors for a connection lost in the middle of a query carry no code, only a message. */
 const LOST_CONNECTION = /^Connection terminated|is not queryable$/;
 
+/** query_canceled: what PostgreSQL answers when `statement_timeout` cuts a query. */
+const STATEMENT_TIMEOUT = '57014';
+
+function originalError(error: unknown): { code?: string; message?: string } | undefined {
+  return (error as { original?: { code?: string; message?: string } })?.original;
+}
+
+function sqlState(error: unknown): string {
+  return originalError(error)?.code ?? '';
+}
+
 /** Errors of a pool that cannot reach PostgreSQL (restart, failover, network). */
 function isConnectionFailure(error: unknown): boolean {
-  const original = (error as { original?: { code?: string; message?: string } })?.original;
-  const code = original?.code ?? '';
+  const original = originalError(error);
+  const code = sqlState(error);
   return (
     CONNECTION_SQLSTATE.test(code) ||
     CONNECTION_ERRNO.has(code) ||

@@ -85,7 +85,8 @@ export class ConnectionTracker {
     const state = this.sockets.get(req.socket);
     if (!state) return;
     state.inFlight++;
-    res.once('close', () => {
+    // 'close' is emitted once per response; `on` costs less than `once` on every request.
+    res.on('close', () => {
       state.inFlight--;
       state.quietSince = this.now();
       state.bytesReadWhenQuiet = req.socket.bytesRead;

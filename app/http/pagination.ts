@@ -1,3 +1,4 @@
+import { Op, type Attributes, type Model, type ModelStatic, type WhereOptions } from 'sequelize';
 import { z } from 'zod';
 import { ApiError } from './api-error';
 
@@ -9,9 +10,45 @@ export const MAX_PAGE_SIZE = 100;
 const MAX_BIGINT = 9223372036854775807n;
 
 export const pageQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(20),
-  cursor: z.string().max(200).optional(),
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_PAGE_SIZE)
+    .default(20)
+    .meta({ description: `Items per page, 1 to ${MAX_PAGE_SIZE}` }),
+  cursor: z
+    .string()
+    .max(200)
+    .optional()
+    .meta({ description: 'The nextCursor of the previous page; absent for the first page' }),
 });
+
+/** A page of items as list routes answer it. */
+export function pageOf(item: z.ZodType) {
+  return z.object({
+    data: z.array(item),
+    nextCursor: z
+      .string()
+      .nullable()
+      .meta({ description: 'Give it as ?cursor= for the next page; null on the last page' }),
+  });
+}
+
+/** One page of a table in id order: the rows after the cursor, and the next page's cursor. */
+export async function findPage<M extends Model & { id: string }>(
+  model: ModelStatic<M>,
+  { limit, cursor }: { limit: number; cursor?: string },
+): Promise<{ data: M[]; nextCursor: string | null }> {
+  const where = cursor ? { id: { [Op.gt]: decodeCursor(cursor) } } : {};
+  const rows = await model.findAll({
+    where: where as WhereOptions<Attributes<M>>,
+    order: [['id', 'ASC']],
+    limit: limit + 1,
+  });
+  const data = rows.slice(0, limit);
+  return { data, nextCursor: rows.length > limit ? encodeCursor(data[data.length - 1].id) : null };
+}
 
 export function encodeCursor(lastId: string): string {
   return Buffer.from(JSON.stringify({ after: lastId })).toString('base64url');
@@ -30,12 +67,15 @@ export function decodeCursor(cursor: string): string {
     // falls through to the error below
   }
   throw ApiError.validation([
-    { field: 'query.cursor', message: 'is not a cursor returned by this API' },
+    { field: 'query.cursor', message: 'cursor is not a cursor returned by this API' },
   ]);
 }
 
 export const idParams = z.object({
-  id: z.string().refine((id) => /^[1-9]\d{0,18}$/.test(id) && BigInt(id) <= MAX_BIGINT, {
-    error: 'must be a whole number from 1 to 9223372036854775807',
-  }),
+  id: z
+    .string()
+    .refine((id) => /^[1-9]\d{0,18}$/.test(id) && BigInt(id) <= MAX_BIGINT, {
+      error: 'must be a whole number from 1 to 9223372036854775807',
+    })
+    .meta({ description: 'A whole number from 1 to 9223372036854775807', example: '1' }),
 });

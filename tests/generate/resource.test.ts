@@ -77,7 +77,7 @@ describe('generate resource', () => {
     expect(result.stdout).toMatch(/created migrations\/pre-deploy\/\d{14}-create-notes\.sql/);
     expect(result.stdout).toContain('created tests/http/notes.test.ts');
     expect(fs.readFileSync(path.join(dir, 'app/routes/index.ts'), 'utf8')).toContain(
-      "app.use('/notes', notesRouter());",
+      'export const resources: ApiResource[] = [usersResource, notesResource];',
     );
 
     const typecheck = spawnSync(
@@ -90,6 +90,22 @@ describe('generate resource', () => {
     );
     expect(typecheck.stdout).toBe('');
 
+    // The new routes are in the OpenAPI document, with no step of their own.
+    const document = spawnSync(
+      process.execPath,
+      [
+        tsxCli,
+        '-e',
+        "const { openApiDocument } = require('./app/http/openapi'); const { resources } = require('./app/routes');" +
+          " process.stdout.write(JSON.stringify(Object.keys(openApiDocument(resources, { title: 'api', version: '0' }).paths)));",
+      ],
+      { cwd: dir, encoding: 'utf8' },
+    );
+    expect(document.stderr).toBe('');
+    expect(JSON.parse(document.stdout)).toEqual(expect.arrayContaining(['/notes', '/notes/{id}']));
+
+    // The document's own tests (valid, every route of the stack in it) and the metrics' (each
+    // resource counted under its pattern) now cover /notes too.
     const { serverUrl } = readTestServerState();
     const jest = spawnSync(
       process.execPath,
@@ -97,6 +113,8 @@ describe('generate resource', () => {
         path.join(dir, 'node_modules/jest/bin/jest.js'),
         'tests/http/notes.test.ts',
         'tests/http/users.test.ts',
+        'tests/http/openapi.test.ts',
+        'tests/http/metrics.test.ts',
       ],
       {
         cwd: dir,

@@ -56,13 +56,49 @@ describe('POST /users', () => {
     expect(res.body.error.code).toBe('VALIDATION_FAILED');
   });
 
-  it('answers 400 when the body is not JSON at all', async () => {
+  it.each([
+    ['text/plain', 'text/plain'],
+    ['a form (what curl -d sends)', 'application/x-www-form-urlencoded'],
+  ])('answers 415 for a body sent as %s, saying to send JSON', async (_name, type) => {
+    const res = await request(t.app).post('/users').set('Content-Type', type).send('email=x');
+    expect(res.status).toBe(415);
+    expect(res.body.error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+    expect(res.body.error.message).toContain('Content-Type: application/json');
+    expect(res.body.error.message).toContain(type);
+    expect(res.body.error.requestId).toBe(res.headers['x-request-id']);
+  });
+
+  it('answers 415 for a body with no Content-Type at all', async () => {
     const res = await request(t.app)
       .post('/users')
-      .set('Content-Type', 'text/plain')
-      .send('email=x')
+      .set('Content-Length', '7')
+      .unset('Content-Type')
+      .send(Buffer.from('email=x'));
+    expect(res.status).toBe(415);
+    expect(res.body.error.message).toContain('named no Content-Type');
+  });
+
+  it('says in plain words which fields are missing or unknown', async () => {
+    const empty = await request(t.app).post('/users').send({}).expect(400);
+    expect(empty.body.error.details).toEqual([
+      { field: 'body.email', message: 'email is required' },
+      { field: 'body.name', message: 'name is required' },
+    ]);
+    expect(empty.body.error.message).toBe('Invalid request: email is required; name is required.');
+    const unknown = await request(t.app)
+      .post('/users')
+      .send({ email: 'u@example.com', name: 'U', admin: true })
       .expect(400);
-    expect(res.body.error.code).toBe('VALIDATION_FAILED');
+    expect(unknown.body.error.details).toEqual([
+      { field: 'body.admin', message: 'admin is not a field of this request: leave it out' },
+    ]);
+    const wrongType = await request(t.app)
+      .post('/users')
+      .send({ email: 'w@example.com', name: 42 })
+      .expect(400);
+    expect(wrongType.body.error.details).toEqual([
+      { field: 'body.name', message: 'name must be text' },
+    ]);
   });
 });
 
@@ -88,7 +124,19 @@ describe('GET /users', () => {
 
   it('caps the page size', async () => {
     const res = await request(t.app).get('/users').query({ limit: '1000' }).expect(400);
-    expect(res.body.error.details[0].field).toBe('query.limit');
+    expect(res.body.error.details).toEqual([
+      { field: 'query.limit', message: 'limit must be at most 100' },
+    ]);
+  });
+
+  it.each([
+    ['abc', 'limit must be a number'],
+    ['2.5', 'limit must be a whole number'],
+    ['0', 'limit must be at least 1'],
+  ])('answers ?limit=%s in plain words', async (limit, message) => {
+    const res = await request(t.app).get('/users').query({ limit }).expect(400);
+    expect(res.body.error.details).toEqual([{ field: 'query.limit', message }]);
+    expect(res.body.error.message).not.toMatch(/NaN|expected|received/);
   });
 
   it('rejects a cursor it did not issue', async () => {

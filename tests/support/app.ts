@@ -25,7 +25,10 @@ export async function createTestApp(
 ): Promise<TestApp> {
   const database = await createTestDatabase();
   const config = testConfig({ DATABASE_URL: database.url, ...env });
-  const sequelize = createSequelize(database.url, { poolMax: 5 });
+  const sequelize = createSequelize(database.url, {
+    poolMax: 5,
+    statementTimeoutMs: config.databaseStatementTimeoutMs,
+  });
   initModels(sequelize);
   const lifecycle = new Lifecycle();
   const app = createApp({ config, logger, sequelize, lifecycle });
