@@ -19,6 +19,21 @@ const NOT_COPIED = new Set([
   'docs',
 ]);
 
+/**
+ * The resource this test generates: the first of these the project has not generated itself (a
+ * newcomer's first resource is often "notes", and this suite runs in their project too).
+ */
+const [plural, singular] = (
+  [
+    ['notes', 'note'],
+    ['memos', 'memo'],
+    ['gizmos', 'gizmo'],
+  ] as const
+).find(([, one]) => !fs.existsSync(path.join(projectRoot, 'app/models', `${one}.ts`))) ?? [
+  'zdm_samples',
+  'zdm_sample',
+];
+
 /** A copy of the project (sharing node_modules) where the generator may write freely. */
 function copyProject(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zdm-generate-'));
@@ -63,7 +78,7 @@ describe('generate resource', () => {
     const result = generate(
       dir,
       'resource',
-      'notes',
+      plural,
       'title:string',
       'body:text?',
       'done:boolean',
@@ -72,12 +87,14 @@ describe('generate resource', () => {
     );
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
-    expect(result.stdout).toContain('created app/models/note.ts');
-    expect(result.stdout).toContain('created app/routes/notes.ts');
-    expect(result.stdout).toMatch(/created migrations\/pre-deploy\/\d{14}-create-notes\.sql/);
-    expect(result.stdout).toContain('created tests/http/notes.test.ts');
+    expect(result.stdout).toContain(`created app/models/${singular}.ts`);
+    expect(result.stdout).toContain(`created app/routes/${plural}.ts`);
+    expect(result.stdout).toMatch(
+      new RegExp(`created migrations/pre-deploy/\\d{14}-create-${plural}\\.sql`),
+    );
+    expect(result.stdout).toContain(`created tests/http/${plural}.test.ts`);
     expect(fs.readFileSync(path.join(dir, 'app/routes/index.ts'), 'utf8')).toContain(
-      'export const resources: ApiResource[] = [usersResource, notesResource];',
+      `${plural}Resource];`,
     );
 
     const typecheck = spawnSync(
@@ -102,16 +119,18 @@ describe('generate resource', () => {
       { cwd: dir, encoding: 'utf8' },
     );
     expect(document.stderr).toBe('');
-    expect(JSON.parse(document.stdout)).toEqual(expect.arrayContaining(['/notes', '/notes/{id}']));
+    expect(JSON.parse(document.stdout)).toEqual(
+      expect.arrayContaining([`/${plural}`, `/${plural}/{id}`]),
+    );
 
     // The document's own tests (valid, every route of the stack in it) and the metrics' (each
-    // resource counted under its pattern) now cover /notes too.
+    // resource counted under its pattern) now cover the new resource too.
     const { serverUrl } = readTestServerState();
     const jest = spawnSync(
       process.execPath,
       [
         path.join(dir, 'node_modules/jest/bin/jest.js'),
-        'tests/http/notes.test.ts',
+        `tests/http/${plural}.test.ts`,
         'tests/http/users.test.ts',
         'tests/http/openapi.test.ts',
         'tests/http/metrics.test.ts',
@@ -127,7 +146,7 @@ describe('generate resource', () => {
   });
 
   it('writes code that passes npm run lint (ESLint and Prettier) as generated, patterns included', () => {
-    const pattern = generate(dir, 'add-column', 'notes', 'nickname', 'text', '--default', "'anon'");
+    const pattern = generate(dir, 'add-column', plural, 'nickname', 'text', '--default', "'anon'");
     expect(pattern.stderr).toBe('');
     expect(pattern.status).toBe(0);
     const lint = spawnSync('npm', ['run', 'lint', '--silent'], { cwd: dir, encoding: 'utf8' });
