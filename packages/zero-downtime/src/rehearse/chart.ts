@@ -18,6 +18,8 @@ const PANEL_GAP = 34;
 /** Width of one character of the labels, roughly, to keep them from overlapping. */
 const CHAR_WIDTH = 6;
 const PLOT_WIDTH = WIDTH - LEFT - RIGHT;
+/** How far above the data a reference line may lift a panel's scale. */
+const REFERENCE_REACH = 2;
 
 const PHASE_COLOURS: Record<string, string> = {
   before: '#f4f6f8',
@@ -33,7 +35,11 @@ interface Panel {
   colour: string;
   value: (second: SecondReport) => number;
   kind: 'bars' | 'line';
-  /** A horizontal reference line, e.g. the latency budget. */
+  /**
+   * A horizontal reference line, e.g. the latency budget. The scale is the data's; it takes in
+   * a reference up to REFERENCE_REACH times the data's maximum, and a reference further up is
+   * named at the top edge instead of squashing the data to the bottom of the panel.
+   */
   reference?: { value: number; label: string };
 }
 
@@ -138,7 +144,10 @@ function renderPanel(
   top: number,
 ): string {
   const values = timeline.map(panel.value);
-  const max = niceMax(Math.max(1, ...values, panel.reference?.value ?? 0));
+  const reference = panel.reference?.value ?? 0;
+  const max = axisMax(
+    reference <= REFERENCE_REACH * Math.max(...values, 0) ? [...values, reference] : values,
+  );
   const y = (value: number) => top + PANEL_HEIGHT - (value / max) * PANEL_HEIGHT;
   const parts = [
     `<g class="panel">`,
@@ -164,7 +173,12 @@ function renderPanel(
       `<polyline fill="none" stroke="${panel.colour}" stroke-width="1.5" points="${points.join(' ')}"/>`,
     );
   }
-  if (panel.reference) {
+  if (panel.reference && panel.reference.value > max) {
+    parts.push(
+      `<text x="${LEFT + PLOT_WIDTH - 4}" y="${f(top + 10)}" text-anchor="end" fill="#cf222e">` +
+        `${escape(`${panel.reference.label}: above this scale`)}</text>`,
+    );
+  } else if (panel.reference) {
     const at = y(panel.reference.value);
     parts.push(
       `<line x1="${LEFT}" y1="${f(at)}" x2="${LEFT + PLOT_WIDTH}" y2="${f(at)}" stroke="#cf222e" stroke-dasharray="6,4"/>`,
@@ -187,11 +201,15 @@ function timeAxis(seconds: number, x: (s: number) => number, bottom: number): st
   return `<g class="time-axis">${ticks.join('')}</g>`;
 }
 
-/** 1, 2 or 5 times a power of ten, at least `value`. */
-function niceMax(value: number): number {
+/** Round tops of a scale, per power of ten: 1,200 ms data reads against 1,200, not 5,000. */
+const ROUND_STEPS = [1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10];
+
+/** The top of a panel's scale: the data's maximum, rounded up to a round number (at least 1). */
+export function axisMax(values: readonly number[]): number {
+  const value = Math.max(1, ...values);
   const power = 10 ** Math.floor(Math.log10(value));
-  return ([1, 2, 5, 10].map((m) => m * power).find((candidate) => candidate >= value) ??
-    10 * power) as number;
+  const tops = ROUND_STEPS.map((step) => Number((step * power).toPrecision(12)));
+  return tops.find((top) => top >= value) ?? 10 * power;
 }
 
 function f(value: number): string {

@@ -137,10 +137,20 @@ export interface RehearsalReport {
 export function buildReport(facts: RehearsalFacts): RehearsalReport {
   const origin = facts.phases[0]?.start ?? facts.records[0]?.startedAt ?? 0;
   const seconds = (at: number) => round((at - origin) / 1000, 1);
-  const phaseOf = phaseLocator(facts.phases);
-  const phases = facts.phases.map((phase) => phaseReport(phase, facts, seconds));
-  const budget = budgetOf(facts, phaseOf);
-  const total = latencyStats(facts.records, spanSeconds(facts.phases));
+  const locate = phaseLocator(facts.phases);
+  const phaseOf = (at: number) => facts.phases[locate(at)]?.name ?? null;
+  // One rule places every request and lock sample in its phase, so the phases add up to the
+  // total: a request started in the very millisecond the load stopped is the last phase's.
+  const inPhase = facts.phases.map(() => [] as RequestRecord[]);
+  for (const record of facts.records) inPhase[locate(record.startedAt)]?.push(record);
+  const samplesIn = facts.phases.map(() => [] as LockSample[]);
+  for (const sample of facts.lockSamples) samplesIn[locate(sample.at)]?.push(sample);
+  const measured = inPhase.flat();
+  const phases = facts.phases.map((phase, index) =>
+    phaseReport(phase, inPhase[index], samplesIn[index], seconds),
+  );
+  const budget = budgetOf(facts, measured, phaseOf);
+  const total = latencyStats(measured, spanSeconds(facts.phases));
   const report: Omit<RehearsalReport, 'verdict'> = {
     tool: 'npm run rehearse',
     formatVersion: 1,
@@ -157,8 +167,8 @@ export function buildReport(facts: RehearsalFacts): RehearsalReport {
     total,
     phases,
     budget,
-    failuresByRoute: failuresByRoute(facts.records),
-    failureExamples: facts.records
+    failuresByRoute: failuresByRoute(measured),
+    failureExamples: measured
       .filter((record) => record.outcome !== 'ok')
       .sort((a, b) => a.startedAt - b.startedAt)
       .slice(0, 10)
@@ -177,13 +187,10 @@ export function buildReport(facts: RehearsalFacts): RehearsalReport {
 
 function phaseReport(
   phase: Phase,
-  facts: RehearsalFacts,
+  inPhase: readonly RequestRecord[],
+  samples: readonly LockSample[],
   seconds: (at: number) => number,
 ): PhaseReport {
-  const inPhase = facts.records.filter(
-    (r) => r.startedAt >= phase.start && r.startedAt < phase.end,
-  );
-  const samples = facts.lockSamples.filter((s) => s.at >= phase.start && s.at < phase.end);
   return {
     name: phase.name,
     label: phase.label,
@@ -211,12 +218,12 @@ export function latencyStats(records: readonly RequestRecord[], seconds: number)
 
 function budgetOf(
   facts: RehearsalFacts,
+  measured: readonly RequestRecord[],
   phaseOf: (at: number) => PhaseName | null,
 ): RehearsalReport['budget'] {
   const p99In = (names: readonly PhaseName[]) =>
-    summarize(
-      facts.records.filter((record) => names.includes(phaseOf(record.startedAt) as PhaseName)),
-    ).p99Ms;
+    summarize(measured.filter((record) => names.includes(phaseOf(record.startedAt) as PhaseName)))
+      .p99Ms;
   const beforeP99Ms = p99In(['before']);
   const deployP99Ms = p99In(DEPLOY_PHASES);
   const { budgetFactor: factor, budgetFloorMs: floorMs } = facts.settings;
@@ -347,12 +354,16 @@ function verdictOf(report: Omit<RehearsalReport, 'verdict'>): RehearsalReport['v
   return { ok: reasons.length === 0, reasons };
 }
 
-function phaseLocator(phases: Phase[]): (at: number) => PhaseName | null {
+/**
+ * The index of the phase a moment belongs to, -1 outside them all: each phase from its start
+ * up to (not including) the next one's, the last up to and including its end.
+ */
+function phaseLocator(phases: Phase[]): (at: number) => number {
   return (at) => {
-    const last = phases.at(-1);
-    const found = phases.find((phase) => at >= phase.start && at < phase.end);
-    if (found) return found.name;
-    return last && at === last.end ? last.name : null;
+    const found = phases.findIndex((phase) => at >= phase.start && at < phase.end);
+    if (found !== -1) return found;
+    const last = phases.length - 1;
+    return last >= 0 && at === phases[last].end ? last : -1;
   };
 }
 

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { formatGenerated } from '../../src/generate/files';
 import { patterns } from '../../src/generate/patterns';
 
 /** The pattern generators, each writing into a temporary project folder. */
@@ -59,9 +60,13 @@ test('rename-column writes the expand (pre) and contract (post) migrations and s
     `await renameColumn(ctx, { table: 'users', from: 'name', to: 'full_name', step: 'expand' });`,
   );
   expect(read(result.written[1])).toContain(`step: 'contract'`);
-  expect(result.instructions.join('\n')).toContain(
-    "replace the attribute `name` with `fullName` (field 'full_name')",
+  const advice = formatGenerated(result);
+  // The attribute is the API's JSON field: it stays, only its column changes.
+  expect(advice).toContain(
+    "keep the attribute `name` and point it at the new column: `name: { type: <its type>, field: 'full_name' }`",
   );
+  expect(advice).toContain('so it stays `name`; renaming the attribute to `fullName` would rename');
+  expect(advice).not.toMatch(/replace the attribute/);
   expect(result.instructions.join('\n')).toContain(
     'npm run generate -- rename-column users name full_name --cleanup',
   );
@@ -155,6 +160,9 @@ test('add-not-null, change-type, add-index, add-foreign-key, rename-table and sh
   );
   expect(read(change.written[0])).toContain(
     `to: 'amount_cents', type: 'bigint', up: 'amount * 100', step: 'expand'`,
+  );
+  expect(formatGenerated(change)).toContain(
+    "keep the attribute `amount` and point it at the new column: `amount: { type: <the Sequelize type of bigint>, field: 'amount_cents' }`",
   );
   const index = generate('add-index', 'users', 'email,created_at', '--unique');
   expect(read(index.written[0])).toContain(

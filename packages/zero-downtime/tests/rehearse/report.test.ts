@@ -12,6 +12,7 @@ import {
   type LockSample,
   type RehearsalFacts,
 } from '../../src/rehearse';
+import { axisMax } from '../../src/rehearse/chart';
 
 /**
  * The report writer on a rehearsal made up to the millisecond: five phases, known latencies,
@@ -132,6 +133,17 @@ describe('the rehearsal report', () => {
     expect(report.total.requests).toBe(193);
   });
 
+  it('the phases add up to the total, a request started as the load stopped included', () => {
+    // One request at the very end of the last phase, one on a boundary between two phases.
+    const report = buildReport(facts({ records: [...records(), record(30, 7), record(12, 8)] }));
+    const byPhase = report.phases.map((phase) => phase.requests);
+    expect(byPhase).toEqual([100, 10, 54, 10, 21]);
+    expect(report.total.requests).toBe(byPhase.reduce((sum, requests) => sum + requests, 0));
+    expect(report.total.requests).toBe(195);
+    const failed = report.phases.reduce((sum, phase) => sum + phase.failed, 0);
+    expect(report.total.failed).toBe(failed);
+  });
+
   it('counts failures by kind: status code, socket error, timeout, per phase and per route', () => {
     const report = buildReport(facts());
     expect(report.phases[2].failuresByKind).toEqual({
@@ -237,6 +249,42 @@ describe('the rehearsal report', () => {
     expect(svg.match(/class="phase-marker"/g)).toHaveLength(5);
     expect(svg).toContain('budget 297 ms');
     expect(svg).not.toMatch(/<script|href=|url\(|@import/);
+  });
+
+  it("scales each panel to its data's maximum, rounded up; a budget above the data is named, not drawn", () => {
+    // p99 per second stays under 1,200 ms while the budget (its floor) is 5,000 ms.
+    const report = buildReport(
+      facts({
+        records: records({ failures: false, postLatencyMs: 1130 }),
+        settings: { ...facts().settings, budgetFloorMs: 5000 },
+      }),
+    );
+    expect(Math.max(...report.timeline.map((second) => second.p99Ms))).toBe(1130);
+    const p99Panel = renderChart(report).split('<g class="panel">')[2];
+    expect(p99Panel).toContain('p99 latency per second (ms)');
+    expect(p99Panel).toMatch(/text-anchor="end">1200<\/text>/);
+    expect(p99Panel).not.toMatch(/>5000</);
+    expect(p99Panel).toContain('budget 5000 ms: above this scale');
+    expect(p99Panel).not.toContain('stroke-dasharray="6,4"');
+
+    // A budget near the data (up to twice its maximum) stays on the scale, as a line.
+    const near = renderChart(
+      buildReport(
+        facts({
+          records: records({ failures: false, postLatencyMs: 1130 }),
+          settings: { ...facts().settings, budgetFloorMs: 2000 },
+        }),
+      ),
+    ).split('<g class="panel">')[2];
+    expect(near).toMatch(/text-anchor="end">2000<\/text>/);
+    expect(near).toContain('stroke-dasharray="6,4"');
+    expect(near).toContain('budget 2000 ms</text>');
+  });
+
+  it('rounds a scale up to 1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6 or 8 times a power of ten', () => {
+    expect([0, 1, 7, 99, 100, 101, 1130, 1200, 1201, 4999, 5001].map((v) => axisMax([v]))).toEqual([
+      1, 1, 8, 100, 100, 120, 1200, 1200, 1500, 5000, 6000,
+    ]);
   });
 
   it('writes the verdict, each phase, the failures, lock waits and migrations in Markdown', () => {

@@ -1,6 +1,5 @@
-import { writeColumnFlow, flowName } from './column-flow';
+import { keepAttributeAdvice, writeColumnFlow, flowName } from './column-flow';
 import {
-  attribute,
   identifier,
   literal,
   noExtraPositionals,
@@ -51,9 +50,7 @@ export const changeTypeGenerator: PatternGenerator = {
         to,
         cleanup: parsed.flags.has('cleanup'),
         rerun: `change-type ${table} ${column} ${to} ${type}`,
-        modelChange:
-          `in the model of ${table}, replace \`${attribute(column)}\` with \`${attribute(to)}\` ` +
-          `(field '${to}', type ${type}); read and write only ${to}.`,
+        modelChange: `${keepAttributeAdvice({ table, from: column, to }, `the Sequelize type of ${type}`)} Read and write only ${to}.`,
       },
       options,
     );

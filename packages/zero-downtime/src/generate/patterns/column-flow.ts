@@ -1,4 +1,5 @@
 import {
+  attribute,
   kebab,
   migrationSource,
   writeMigrations,
@@ -76,8 +77,29 @@ export function writeColumnFlow(flow: ColumnFlow, options: GeneratorOptions) {
   ];
   return writeMigrations(files, options, [
     `Release N+1 (deployed with these migrations): ${flow.modelChange}`,
-    `Next release: stop referencing ${flow.from} anywhere, then generate step 4: npm run generate -- ${flow.rerun} --cleanup`,
+    `Next release: make sure nothing references the column ${flow.from} any more (raw SQL, other ` +
+      `models), then generate step 4: npm run generate -- ${flow.rerun} --cleanup`,
   ]);
+}
+
+/**
+ * What release N+1 changes in its model when the data moves to a new column: the attribute
+ * stays and Sequelize's `field` option points it at the column. The attribute is the JSON
+ * field the API returns, so renaming it would change the API under every client.
+ */
+export function keepAttributeAdvice(
+  flow: Pick<ColumnFlow, 'table' | 'from' | 'to'>,
+  type = 'its type',
+): string {
+  const kept = attribute(flow.from);
+  return (
+    `in the model of ${flow.table}, keep the attribute \`${kept}\` and point it at the new ` +
+    `column: \`${kept}: { type: <${type}>, field: '${flow.to}' }\` (its other options as they ` +
+    `are). The attribute is the field your API's JSON carries, so it stays \`${kept}\`; ` +
+    `renaming the attribute to \`${attribute(flow.to)}\` would rename that field for every ` +
+    `client (make that an API change of its own). In raw SQL, use ${flow.to} instead of ` +
+    `${flow.from}.`
+  );
 }
 
 export function flowName(...parts: string[]): string {

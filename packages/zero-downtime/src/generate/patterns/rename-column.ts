@@ -1,6 +1,5 @@
-import { writeColumnFlow, flowName } from './column-flow';
+import { keepAttributeAdvice, writeColumnFlow, flowName } from './column-flow';
 import {
-  attribute,
   identifier,
   literal,
   noExtraPositionals,
@@ -34,9 +33,8 @@ export const renameColumnGenerator: PatternGenerator = {
         cleanup: parsed.flags.has('cleanup'),
         rerun: `rename-column ${table} ${from} ${to}`,
         modelChange:
-          `in the model of ${table}, replace the attribute \`${attribute(from)}\` with ` +
-          `\`${attribute(to)}\` (field '${to}'), and every query naming ${from} with ${to}. Do not ` +
-          `write ${from} any more: the trigger copies ${to} into it for version N.`,
+          `${keepAttributeAdvice({ table, from, to })} Do not write ${from} any more: the ` +
+          `trigger copies ${to} into it for version N.`,
       },
       options,
     );
