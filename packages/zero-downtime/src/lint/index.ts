@@ -5,4 +5,5 @@ export { formatFindings, findingsToJson, summarize } from './format';
 export { parseSuppressions } from './suppressions';
 export type { Suppression } from './suppressions';
 export { rules, ruleIds, linterRuleIds } from './rules';
-export type { Finding, Severity } from './types';
+export { lockModes } from './types';
+export type { Finding, LockMode, LockReport, RelationLock, Severity } from './types';
