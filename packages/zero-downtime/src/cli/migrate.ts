@@ -1,6 +1,6 @@
 /**
  * npm run migrate:pre | migrate:post | migrate:status
- * npm run migrate:lint [-- files...] [--json]
+ * npm run migrate:lint [-- files...] [--json] [--explain]
  * npm run migrate:create -- <pre|post> <name> [--sql]
  * npm run migrate:down -- <pre|post> [--to NAME]          (development only)
  * Every command accepts --migrations-dir DIR (default: <project>/migrations).
@@ -12,7 +12,7 @@ import { UsageError, type CliCommand } from './run';
 import { inProject, loadToolkitConfig, type ToolkitConfig as Config } from '../core/config';
 import { createCliLogger, type Logger } from '../core/logger';
 import { openScriptDatabase } from '../db/script-database';
-import { findingsToJson, formatFindings, summarize } from '../lint';
+import { findingsToJson, formatExplained, formatFindings, summarize } from '../lint';
 import {
   createMigrationFile,
   formatStatusTable,
@@ -29,6 +29,7 @@ const USAGE = `usage: zdm migrate <command>   (npm run migrate:<command>)
   pre | post                    apply the pending migrations of that phase
   status                        list every migration of both phases
   lint [files...] [--json]      lint pending migrations (or the files given)
+       [--explain]              first list every statement with the lock it takes
   create <pre|post> <name> [--sql]
   down <pre|post> [--to NAME]   revert (development only)
 options: --migrations-dir DIR`;
@@ -40,6 +41,7 @@ function parse(argv: string[]) {
     options: {
       sql: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
+      explain: { type: 'boolean', default: false },
       to: { type: 'string' },
       'migrations-dir': { type: 'string' },
       help: { type: 'boolean', default: false },
@@ -157,6 +159,7 @@ async function lint(args: Args, config: Config, logger: Logger): Promise<number>
     console.log('Nothing to lint: no pending migrations.');
   } else {
     console.log(`Linted ${report.linted.map((file) => file.name).join(', ')}\n`);
+    if (args.explain) console.log(`${formatExplained(report.explained)}\n`);
     console.log(formatFindings(report.findings));
   }
   return summarize(report.findings).errors > 0 ? 1 : 0;

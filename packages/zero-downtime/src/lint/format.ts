@@ -1,5 +1,6 @@
 /** Human-readable and JSON output for findings. */
-import type { Finding } from './types';
+import type { ExplainedStatement } from './lint';
+import type { Finding, LockReport } from './types';
 
 function firstLine(statement: string): string {
   const [first, ...rest] = statement.split('\n');
@@ -14,11 +15,20 @@ function indent(text: string, prefix: string): string {
     .join('\n');
 }
 
+function whereOf({ file, line }: { file: string; line: number }): string {
+  return line > 0 ? `${file}:${line}` : file;
+}
+
+/** The lock line: 'Lock: ACCESS EXCLUSIVE on users: blocks reads and writes; catalog only'. */
+export function lockLine(lock: LockReport | undefined): string {
+  return `Lock: ${lock?.summary ?? 'not known (the linter has no lock entry for this statement)'}`;
+}
+
 function formatFinding(finding: Finding): string {
-  const where = finding.line > 0 ? `${finding.file}:${finding.line}` : finding.file;
   return [
-    `${where}  ${finding.severity}  ${finding.rule}`,
+    `${whereOf(finding)}  ${finding.severity}  ${finding.rule}`,
     indent(firstLine(finding.statement), '  > '),
+    ...(finding.lock ? [`  ${lockLine(finding.lock)}`] : []),
     indent(finding.message, '  '),
     '  Safe way:',
     indent(finding.recipe, '    '),
@@ -41,4 +51,18 @@ export function formatFindings(findings: Finding[]): string {
 /** A stable JSON document for tools: `{ errors, warnings, findings: Finding[] }`. */
 export function findingsToJson(findings: Finding[]): string {
   return JSON.stringify({ ...summarize(findings), findings }, null, 2);
+}
+
+/** `migrate:lint --explain`: every statement with the lock it takes, in file order. */
+export function formatExplained(statements: ExplainedStatement[]): string {
+  if (statements.length === 0) return 'No statements to explain.';
+  return statements
+    .map((explained) =>
+      [
+        whereOf(explained),
+        indent(firstLine(explained.statement), '  > '),
+        `  ${lockLine(explained.lock)}`,
+      ].join('\n'),
+    )
+    .join('\n\n');
 }

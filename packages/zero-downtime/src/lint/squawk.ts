@@ -7,6 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { SqlStatement } from '../sql/split';
+import { statementLock } from './locks';
 import type { Finding } from './types';
 
 interface SquawkViolation {
@@ -79,7 +80,9 @@ function statementAt(statements: SqlStatement[], line: number): SqlStatement | u
 
 function toFinding(violation: SquawkViolation, file: string, statements: SqlStatement[]) {
   const line = violation.line + 1;
+  const lock = statementLock(statementAt(statements, line)?.node);
   return {
+    ...(lock ? { lock } : {}),
     rule: `${squawkRulePrefix}${violation.rule_name}`,
     severity: 'warning' as const,
     file,

@@ -23,6 +23,8 @@ export interface RelationLock {
   mode: LockMode;
   /** In words: 'reads and writes', 'writes', 'other schema changes', or 'nothing'. */
   blocks: string;
+  /** Set when the relation is an index: the mode taken on the index's table as well. */
+  tableOfIndex?: LockMode;
 }
 
 /**
@@ -31,7 +33,8 @@ export interface RelationLock {
  */
 export interface LockReport {
   locks: RelationLock[];
-  work: 'rewrite' | 'scan' | 'catalog' | 'rows';
+  /** rewrite: copies every row; scan: reads every row; rows: reads or changes rows; none: no lock. */
+  work: 'rewrite' | 'scan' | 'rows' | 'catalog' | 'none';
   /** One line for people, e.g. 'ACCESS EXCLUSIVE on users (blocks reads and writes); catalog only'. */
   summary: string;
 }
