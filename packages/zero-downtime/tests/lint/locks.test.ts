@@ -6,13 +6,13 @@
  * report for every relation it names, and no other relation that existed before may hold more
  * than ROW EXCLUSIVE (tables a statement only reads or writes rows of, and indexes).
  *
+ * Statements the linter has no lock entry for (DO, CALL) must get the not-judged warning instead.
  * Statements that cannot run in a transaction (CONCURRENTLY, VACUUM) run in autocommit while a
- * second connection holds a lock on their tables that makes them wait (ROW EXCLUSIVE, which they
- * wait out after taking their own locks; SHARE UPDATE EXCLUSIVE for VACUUM, which waits for the
- * lock itself): a third connection reads their locks, granted and awaited, while they wait.
+ * second connection holds a lock that makes them wait (see blockerLocks): a third connection
+ * reads their locks, granted and awaited, while they wait.
  */
 import { Client } from 'pg';
-import { statementLock, type LockMode, type LockReport } from '../../src/lint';
+import { lintSql, statementLock, type LockMode, type LockReport } from '../../src/lint';
 import { modeOfPgLocks, strongerMode } from '../../src/lint/locks';
 import { loadSqlParser, splitSqlStatementsSync, type SqlStatement } from '../../src/sql/split';
 import { isConcurrentStatement } from '../../src/sql/non-transactional';
@@ -27,6 +27,7 @@ CREATE DOMAIN positive_int AS integer CHECK (VALUE > 0);
 CREATE SCHEMA archive;
 CREATE SEQUENCE users_n_seq;
 CREATE FUNCTION make_code() RETURNS text LANGUAGE plpgsql VOLATILE AS $$ BEGIN RETURN 'x'; END $$;
+CREATE PROCEDURE refresh_all() LANGUAGE plpgsql AS $$ BEGIN END $$;
 CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
 CREATE TABLE users (id bigint PRIMARY KEY, name text, email text, age int, bio text,
   code varchar(32), status text, first_name text, last_name text, a text, title varchar(50),
@@ -210,6 +211,19 @@ async function waitUntilWaiting(observer: Client, pid: number, done: Promise<unk
   }
 }
 
+/**
+ * What the second connection holds so that the statement waits where its locks can be read.
+ * Most wait for older transactions after taking their locks: ROW EXCLUSIVE on each table
+ * (which does not conflict with theirs) is such a transaction. VACUUM does not wait, and
+ * DETACH CONCURRENTLY waits only after its first transaction committed: for them a SHARE UPDATE
+ * EXCLUSIVE lock on the last table makes them wait for that lock, holding the ones before it.
+ */
+function blockerLocks(statement: SqlStatement, tables: number[]): [number, string][] {
+  const waitsForLock = statement.kind === 'VacuumStmt' || statement.kind === 'AlterTableStmt';
+  if (waitsForLock) return tables.slice(-1).map((oid) => [oid, 'SHARE UPDATE EXCLUSIVE']);
+  return tables.map((oid) => [oid, 'ROW EXCLUSIVE']);
+}
+
 async function checkConcurrently(url: string, statement: SqlStatement): Promise<void> {
   const lock = reportOf(statement);
   const [runner, blocker, observer] = await Promise.all([connect(url), connect(url), connect(url)]);
@@ -217,10 +231,9 @@ async function checkConcurrently(url: string, statement: SqlStatement): Promise<
     const relations = await relationsNow(observer);
     const expected = await expectedLocks(observer, lock);
     const tables = [...expected.keys()].filter((oid) => relations.get(oid)?.kind !== 'i');
-    const blockMode = statement.kind === 'VacuumStmt' ? 'SHARE UPDATE EXCLUSIVE' : 'ROW EXCLUSIVE';
     await blocker.query('BEGIN');
-    for (const oid of tables) {
-      await blocker.query(`LOCK TABLE ${relations.get(oid)?.name} IN ${blockMode} MODE`);
+    for (const [oid, mode] of blockerLocks(statement, tables)) {
+      await blocker.query(`LOCK TABLE ${relations.get(oid)?.name} IN ${mode} MODE`);
     }
     const { rows: pidRows } = await runner.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
     const running = runner.query(statement.text);
@@ -299,7 +312,12 @@ describe('the lock report matches pg_locks', () => {
       try {
         if (arrange[sql]) await client.query(arrange[sql]);
         for (const statement of splitSqlStatementsSync(sql)) {
-          if (transactionControl.has(statement.kind)) {
+          if (!statementLock(statement.node)) {
+            // No lock entry: the linter says so instead of passing it (rule not-judged).
+            const findings = await lintSql(statement.text, { file: 'x.sql', phase: 'pre' });
+            expect(findings.map((finding) => finding.rule)).toContain('not-judged');
+            await client.query(statement.text);
+          } else if (transactionControl.has(statement.kind)) {
             expect(reportOf(statement).locks).toEqual([]);
           } else if (isConcurrentStatement(statement)) {
             await checkConcurrently(url, statement);

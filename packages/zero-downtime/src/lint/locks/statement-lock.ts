@@ -24,7 +24,16 @@ import type {
   VacuumStmt,
   ViewStmt,
 } from 'libpg-query';
-import { alterCommands, constraintsOf, listOf, names, nodeKind, nodeOf, tableText } from '../ast';
+import {
+  alterCommands,
+  constraintsOf,
+  listOf,
+  names,
+  nodeKind,
+  nodeOf,
+  optionOn,
+  tableText,
+} from '../ast';
 import type { LockMode, LockReport, RelationLock } from '../types';
 import { commandLocks, type CommandLock, type Work } from './alter-table';
 import { blockedBy, modeOfLockStatement, strongerMode } from './modes';
@@ -165,9 +174,7 @@ function rename(stmt: RenameStmt): Taken[] {
 }
 
 function reindex(stmt: ReindexStmt): Taken[] {
-  const concurrently = (stmt.params ?? []).some(
-    (param) => nodeOf<{ defname?: string }>(param, 'DefElem')?.defname === 'concurrently',
-  );
+  const concurrently = optionOn(stmt.params, 'concurrently');
   if (stmt.kind === 'REINDEX_OBJECT_INDEX') {
     const mode = concurrently ? 'SHARE UPDATE EXCLUSIVE' : 'ACCESS EXCLUSIVE';
     return [{ ...lock(stmt.relation, mode, 'scan'), tableOfIndex: concurrently ? mode : 'SHARE' }];
@@ -179,10 +186,7 @@ function reindex(stmt: ReindexStmt): Taken[] {
 }
 
 function vacuum(stmt: VacuumStmt): Taken[] {
-  const options = (stmt.options ?? []).map(
-    (option) => nodeOf<{ defname?: string }>(option, 'DefElem')?.defname,
-  );
-  const full = options.includes('full');
+  const full = optionOn(stmt.options, 'full');
   const relations = listOf<{ relation?: RangeVar }>(stmt.rels, 'VacuumRelation').map(
     (rel) => rel.relation,
   );
