@@ -1,6 +1,6 @@
 /**
  * npm run migrate:pre | migrate:post | migrate:status
- * npm run migrate:lint [-- files...] [--json]
+ * npm run migrate:lint [-- files...] [--json] [--explain]
  * npm run migrate:create -- <pre|post> <name> [--sql]
  * npm run migrate:down -- <pre|post> [--to NAME]          (development only)
  * npm run migrate:accept -- <name>                        (development only)
@@ -14,7 +14,7 @@ import { inProject, loadToolkitConfig, type ToolkitConfig as Config } from '../c
 import { createCliLogger, type Logger } from '../core/logger';
 import { styleFor } from '../core/terminal';
 import { openScriptDatabase } from '../db/script-database';
-import { findingsToJson, formatFindings, summarize } from '../lint';
+import { findingsToJson, formatExplained, formatFindings, summarize } from '../lint';
 import {
   acceptMigrationChange,
   blocksMigrate,
@@ -41,8 +41,10 @@ const SUBCOMMANDS: Record<string, { synopsis: string; does: string }> = {
     does: 'list every migration of both phases; exit 1 when migrate would refuse',
   },
   lint: {
-    synopsis: 'lint [files...] [--json]',
-    does: 'lint the pending migrations (or the files given); --json prints the findings as JSON',
+    synopsis: 'lint [files...] [--json] [--explain]',
+    does:
+      'lint the pending migrations (or the files given); --json prints the findings as JSON; ' +
+      '--explain first lists every statement with the lock it takes',
   },
   create: {
     synopsis: 'create <pre|post> <name> [--sql]',
@@ -79,6 +81,7 @@ function subcommandUsage([name]: string[]): string | undefined {
 const OPTIONS = {
   sql: { type: 'boolean', default: false },
   json: { type: 'boolean', default: false },
+  explain: { type: 'boolean', default: false },
   to: { type: 'string' },
   'migrations-dir': { type: 'string' },
   help: { type: 'boolean', default: false },
@@ -225,6 +228,7 @@ async function lint(args: Args, config: Config, logger: Logger): Promise<number>
     console.log('Nothing to lint: no pending migrations.');
   } else {
     console.log(`Linted ${report.linted.map((file) => file.name).join(', ')}\n`);
+    if (args.explain) console.log(`${formatExplained(report.explained)}\n`);
     console.log(formatFindings(report.findings, styleFor(process.stdout)));
   }
   return summarize(report.findings).errors > 0 ? 1 : 0;

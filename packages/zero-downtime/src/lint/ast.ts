@@ -85,3 +85,20 @@ export function identifier(parts: string[], suffix: string): string {
   const base = parts.join('_');
   return `${base.slice(0, 63 - suffix.length - 1)}_${suffix}`;
 }
+
+const offValues = new Set(['false', 'off', 'no', '0']);
+
+/**
+ * Whether an option list switches `name` on: `(FULL)`, `(FULL true)`, `(FULL on)` do,
+ * `(FULL false)`, `(FULL off)`, `(FULL 0)` switch it off.
+ */
+export function optionOn(options: Node[] | undefined, name: string): boolean {
+  return listOf<{ defname?: string; arg?: unknown }>(options, 'DefElem').some((option) => {
+    if (option.defname !== name) return false;
+    if (option.arg === undefined) return true;
+    const text = nodeOf<{ sval?: string }>(option.arg, 'String')?.sval;
+    const integer = nodeOf<{ ival?: number }>(option.arg, 'Integer');
+    if (integer) return (integer.ival ?? 0) !== 0;
+    return !offValues.has((text ?? '').toLowerCase());
+  });
+}

@@ -1,6 +1,7 @@
 /** Human-readable and JSON output for findings. */
 import { PLAIN, type Style } from '../core/terminal';
-import type { Finding } from './types';
+import type { ExplainedStatement } from './lint';
+import type { Finding, LockReport } from './types';
 
 function firstLine(statement: string): string {
   const [first, ...rest] = statement.split('\n');
@@ -15,12 +16,21 @@ function indent(text: string, prefix: string): string {
     .join('\n');
 }
 
+function whereOf({ file, line }: { file: string; line: number }): string {
+  return line > 0 ? `${file}:${line}` : file;
+}
+
+/** The lock line: 'Lock: ACCESS EXCLUSIVE on users: blocks reads and writes; catalog only'. */
+export function lockLine(lock: LockReport | undefined): string {
+  return `Lock: ${lock?.summary ?? 'not known (the linter has no lock entry for this statement)'}`;
+}
+
 function formatFinding(finding: Finding, style: Style): string {
-  const where = finding.line > 0 ? `${finding.file}:${finding.line}` : finding.file;
   const severity = finding.severity === 'error' ? style.error : style.warning;
   return [
-    `${style.strong(where)}  ${severity(finding.severity)}  ${finding.rule}`,
+    `${style.strong(whereOf(finding))}  ${severity(finding.severity)}  ${finding.rule}`,
     style.dim(indent(firstLine(finding.statement), '  > ')),
+    ...(finding.lock ? [`  ${lockLine(finding.lock)}`] : []),
     indent(finding.message, '  '),
     style.ok('  Safe way:'),
     indent(finding.recipe, '    '),
@@ -47,4 +57,18 @@ export function formatFindings(findings: Finding[], style: Style = PLAIN): strin
 /** A stable JSON document for tools: `{ errors, warnings, findings: Finding[] }`. */
 export function findingsToJson(findings: Finding[]): string {
   return JSON.stringify({ ...summarize(findings), findings }, null, 2);
+}
+
+/** `migrate:lint --explain`: every statement with the lock it takes, in file order. */
+export function formatExplained(statements: ExplainedStatement[]): string {
+  if (statements.length === 0) return 'No statements to explain.';
+  return statements
+    .map((explained) =>
+      [
+        whereOf(explained),
+        indent(firstLine(explained.statement), '  > '),
+        `  ${lockLine(explained.lock)}`,
+      ].join('\n'),
+    )
+    .join('\n\n');
 }

@@ -1,8 +1,15 @@
 /** Public API of the zero-downtime migration linter. */
-export { lintSql, lintStatements } from './lint';
-export type { CapturedStatement, SqlLintOptions, StatementsLintOptions } from './lint';
-export { formatFindings, findingsToJson, summarize } from './format';
+export { explainSql, explainStatements, lintSql, lintStatements } from './lint';
+export type {
+  CapturedStatement,
+  ExplainedStatement,
+  SqlLintOptions,
+  StatementsLintOptions,
+} from './lint';
+export { formatExplained, formatFindings, findingsToJson, lockLine, summarize } from './format';
+export { statementLock } from './locks';
 export { parseSuppressions } from './suppressions';
 export type { Suppression } from './suppressions';
 export { rules, ruleIds, linterRuleIds } from './rules';
-export type { Finding, Severity } from './types';
+export { lockModes } from './types';
+export type { Finding, LockMode, LockReport, RelationLock, Severity } from './types';

@@ -15,6 +15,7 @@ import {
   type Migration,
   type MigrationInput,
 } from './migration';
+import { statementLock } from './locks';
 import { rules } from './rules';
 import {
   isSuppressed,
@@ -23,7 +24,7 @@ import {
   type Suppression,
 } from './suppressions';
 import { squawkFindings } from './squawk';
-import type { Finding, Phase } from './types';
+import type { Finding, LockReport, Phase } from './types';
 
 export interface SqlLintOptions {
   file: string;
@@ -68,20 +69,81 @@ function byPosition(a: Finding, b: Finding): number {
   return a.line - b.line || a.rule.localeCompare(b.rule);
 }
 
+/** The lock line of one statement, for `migrate:lint --explain`. */
+export interface ExplainedStatement {
+  file: string;
+  line: number;
+  statement: string;
+  /** Undefined when the linter does not know what the statement locks (e.g. a DO block). */
+  lock: LockReport | undefined;
+}
+
+function withLock<T extends object>(
+  value: T,
+  lock: LockReport | undefined,
+): T & { lock?: LockReport } {
+  return lock ? { ...value, lock } : value;
+}
+
 function runRules(migration: Migration): Finding[] {
-  return migration.statements.flatMap((statement) =>
-    rules.flatMap((rule) =>
-      rule.check(statement, migration).map((found) => ({
-        rule: rule.id,
-        severity: found.severity,
-        file: migration.file,
-        line: statement.line,
-        statement: statement.text,
-        message: found.message,
-        recipe: found.recipe,
-      })),
-    ),
-  );
+  return migration.statements.flatMap((statement) => {
+    const lock = statementLock(statement.node);
+    return rules.flatMap((rule) =>
+      rule.check(statement, migration).map((found) =>
+        withLock(
+          {
+            rule: rule.id,
+            severity: found.severity,
+            file: migration.file,
+            line: statement.line,
+            statement: statement.text,
+            message: found.message,
+            recipe: found.recipe,
+          },
+          lock,
+        ),
+      ),
+    );
+  });
+}
+
+function explain(file: string, statements: { text: string; line: number; node: unknown }[]) {
+  return statements.map(({ text, line, node }): ExplainedStatement => ({
+    file,
+    line,
+    statement: text,
+    lock: statementLock(node),
+  }));
+}
+
+/** Every statement of a .sql migration with the lock it takes (none when it does not parse). */
+export async function explainSql(sql: string, file: string): Promise<ExplainedStatement[]> {
+  await loadSqlParser();
+  try {
+    return explain(file, splitSqlStatementsSync(sql));
+  } catch (error) {
+    if (error instanceof SqlParseError) return [];
+    throw error;
+  }
+}
+
+/** Every statement a .ts migration sent, with the lock it takes. */
+export async function explainStatements(
+  captured: CapturedStatement[],
+  file: string,
+): Promise<ExplainedStatement[]> {
+  await loadSqlParser();
+  return captured.flatMap(({ text, line = 0 }) => {
+    try {
+      return explain(
+        file,
+        splitSqlStatementsSync(text).map((statement) => ({ ...statement, line })),
+      );
+    } catch (error) {
+      if (error instanceof SqlParseError) return [];
+      throw error;
+    }
+  });
 }
 
 function applySuppressions(findings: Finding[], suppressions: Suppression[], file: string) {

@@ -3,7 +3,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
 import type { Logger } from '../core/logger';
-import { lintSql, lintStatements, parseSuppressions, type Finding } from '../lint';
+import {
+  explainSql,
+  explainStatements,
+  lintSql,
+  lintStatements,
+  parseSuppressions,
+  type ExplainedStatement,
+  type Finding,
+} from '../lint';
 import { MigrationRunnerError, excerpt, messageOf } from './errors';
 import { executeMigration } from './execute';
 import { listMigrationFiles, type MigrationFile } from './files';
@@ -31,6 +39,13 @@ export interface LintMigrationsOptions {
 export interface LintMigrationsReport {
   linted: MigrationFile[];
   findings: Finding[];
+  /** Every statement of the linted files with its lock, for `migrate:lint --explain`. */
+  explained: ExplainedStatement[];
+}
+
+interface Linted {
+  findings: Finding[];
+  explained: ExplainedStatement[];
 }
 
 export async function lintMigrations(
@@ -41,14 +56,20 @@ export async function lintMigrations(
   const targets = options.files?.length
     ? options.files.map((file) => findMigration(all, file, migrationsDir))
     : await pendingMigrations(all, options.databaseUrl);
-  const findings: Finding[] = [];
+  const result: Linted = { findings: [], explained: [] };
   for (const file of targets.filter((target) => target.kind === 'sql')) {
     const source = fs.readFileSync(file.path, 'utf8');
-    findings.push(...(await lintSql(source, { file: displayPath(file.path), phase: file.phase })));
+    const name = displayPath(file.path);
+    result.findings.push(...(await lintSql(source, { file: name, phase: file.phase })));
+    result.explained.push(...(await explainSql(source, name)));
   }
   const tsTargets = targets.filter((target) => target.kind === 'ts');
-  if (tsTargets.length > 0) findings.push(...(await lintTsMigrations(all, tsTargets, options)));
-  return { linted: targets, findings };
+  if (tsTargets.length > 0) {
+    const ts = await lintTsMigrations(all, tsTargets, options);
+    result.findings.push(...ts.findings);
+    result.explained.push(...ts.explained);
+  }
+  return { linted: targets, ...result };
 }
 
 function findMigration(all: MigrationFile[], given: string, migrationsDir: string): MigrationFile {
@@ -87,7 +108,7 @@ async function lintTsMigrations(
   all: MigrationFile[],
   targets: MigrationFile[],
   options: LintMigrationsOptions,
-): Promise<Finding[]> {
+): Promise<Linted> {
   if (!options.databaseUrl) {
     throw new MigrationRunnerError(
       'MIGRATION_INVALID',
@@ -110,8 +131,9 @@ async function runAndLint(
   url: string,
   run: LockedRun,
   options: LintMigrationsOptions,
-): Promise<Finding[]> {
+): Promise<Linted> {
   const findings: Finding[] = [];
+  const explained: ExplainedStatement[] = [];
   const execution = {
     databaseUrl: url,
     settings: resolveSettings(options.settings),
@@ -127,23 +149,22 @@ async function runAndLint(
     }
     try {
       const result = await executeMigration(file, 'up', execution);
+      const captured = result.statements.map((text) => ({ text }));
+      explained.push(...(await explainStatements(captured, displayPath(file.path))));
       findings.push(
-        ...(await lintStatements(
-          result.statements.map((text) => ({ text })),
-          {
-            file: displayPath(file.path),
-            phase: file.phase,
-            transactional: result.transactional,
-            suppressions: parseSuppressions(fs.readFileSync(file.path, 'utf8')),
-          },
-        )),
+        ...(await lintStatements(captured, {
+          file: displayPath(file.path),
+          phase: file.phase,
+          transactional: result.transactional,
+          suppressions: parseSuppressions(fs.readFileSync(file.path, 'utf8')),
+        })),
       );
     } catch (error) {
       findings.push(failedRunFinding(file, error));
       break;
     }
   }
-  return findings;
+  return { findings, explained };
 }
 
 function failedRunFinding(file: MigrationFile, error: unknown): Finding {

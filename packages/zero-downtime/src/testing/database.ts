@@ -31,7 +31,8 @@ export async function withAdminClient<T>(work: (client: Client) => Promise<T>): 
   }
 }
 
-async function createDatabase(template: string): Promise<TestDatabase> {
+/** A new database copied from `template` (which must have no open connection). */
+export async function createDatabase(template: string): Promise<TestDatabase> {
   const { serverUrl } = readTestServerState();
   const name = `zdm_test_${randomBytes(5).toString('hex')}`;
   await withAdminClient((client) => client.query(`CREATE DATABASE ${name} TEMPLATE ${template}`));

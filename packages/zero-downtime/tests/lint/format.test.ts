@@ -11,6 +11,9 @@ describe('finding output', () => {
       'migrations/pre-deploy/20250101000000-index.sql:2  error  create-index-non-concurrent',
     );
     expect(text).toContain('  > CREATE INDEX ON users (name)');
+    expect(text).toContain(
+      '  > CREATE INDEX ON users (name)\n  Lock: SHARE on users: blocks writes (reads go on); scans the table\n',
+    );
     expect(text).toContain('  Safe way:\n');
     expect(text).toContain(
       '    CREATE INDEX CONCURRENTLY IF NOT EXISTS users_name_idx ON users (name);',
@@ -31,7 +34,7 @@ describe('finding output', () => {
     expect(parsed).toMatchObject({ errors: 1, warnings: 1 });
     expect(parsed.findings).toEqual(findings);
     expect(Object.keys(parsed.findings[0]).sort()).toEqual(
-      ['file', 'line', 'message', 'recipe', 'rule', 'severity', 'statement'].sort(),
+      ['file', 'line', 'lock', 'message', 'recipe', 'rule', 'severity', 'statement'].sort(),
     );
   });
 });

@@ -448,10 +448,12 @@ export const ruleCases: RuleCase[] = [
       ),
       error(pre('REINDEX TABLE users;'), 'REINDEX on users', 'REINDEX TABLE CONCURRENTLY users;'),
       error(pre('REINDEX INDEX users_name_idx;'), 'REINDEX INDEX CONCURRENTLY users_name_idx;'),
+      error(pre('REINDEX (CONCURRENTLY false) TABLE users;'), 'REINDEX on users'),
     ],
     safe: [
       pre('REINDEX TABLE CONCURRENTLY users;'),
       pre('VACUUM (ANALYZE) users;'),
+      pre('VACUUM (FULL false, ANALYZE) users;'),
       pre('CREATE TABLE imports (line text);\nTRUNCATE imports;'),
     ],
   },
@@ -524,5 +526,240 @@ export const ruleCases: RuleCase[] = [
       warning(pre('CREATE TABLE visits (at timestamp NOT NULL);'), 'visits.at', 'at timestamptz'),
     ],
     safe: [pre('CREATE TABLE visits (at timestamptz NOT NULL, day date);')],
+  },
+  {
+    rule: 'drop-object',
+    unsafe: [
+      error(pre('DROP VIEW active_users;'), 'version N', 'DROP VIEW IF EXISTS active_users'),
+      error(pre('DROP FUNCTION make_code();'), 'DROP FUNCTION IF EXISTS make_code()'),
+      error(pre('DROP SEQUENCE users_n_seq;'), 'SEQUENCE'),
+      error(pre('DROP TRIGGER users_touch ON users;'), 'TRIGGER'),
+      error(pre('DROP EXTENSION IF EXISTS pg_trgm;'), 'EXTENSION'),
+      warning(post('DROP SCHEMA archive CASCADE;'), 'CASCADE also drops'),
+    ],
+    safe: [
+      post('DROP VIEW IF EXISTS active_users;'),
+      post('DROP TYPE IF EXISTS unused_kind;'),
+      pre('CREATE SCHEMA reports;'),
+      pre("CREATE TYPE plan_kind AS ENUM ('free', 'pro');"),
+      pre('CREATE DOMAIN email_address AS text;'),
+      pre('CREATE SEQUENCE invoice_numbers;'),
+      pre('ALTER SEQUENCE users_n_seq INCREMENT BY 10;'),
+      pre('CREATE VIEW order_refs AS SELECT id, ref FROM orders;'),
+      pre('CREATE OR REPLACE VIEW active_users AS SELECT id, email FROM users;'),
+      pre(
+        'CREATE TRIGGER orders_touch BEFORE UPDATE ON orders FOR EACH ROW EXECUTE FUNCTION touch();',
+      ),
+      pre('CREATE EXTENSION IF NOT EXISTS pg_trgm;'),
+      pre('GRANT SELECT ON users TO PUBLIC;'),
+    ],
+  },
+  {
+    rule: 'rename-object',
+    unsafe: [
+      error(pre('ALTER VIEW active_users RENAME TO live_users;'), 'VIEW', 'live_users'),
+      error(
+        post("ALTER TYPE mood RENAME VALUE 'sad' TO 'unhappy';"),
+        "ADD VALUE IF NOT EXISTS 'unhappy'",
+      ),
+      error(pre('ALTER SEQUENCE users_n_seq RENAME TO users_number_seq;'), 'SEQUENCE'),
+      error(pre('ALTER SCHEMA archive RENAME TO old_archive;'), 'SCHEMA archive'),
+      error(
+        post('ALTER TABLE audit_log SET SCHEMA archive;'),
+        'Moving TABLE audit_log to schema archive',
+      ),
+      error(pre('ALTER FUNCTION make_code() RENAME TO make_token;'), 'FUNCTION'),
+    ],
+    safe: [
+      pre('ALTER INDEX users_name_idx RENAME TO users_display_name_idx;'),
+      post("ALTER TYPE mood ADD VALUE 'calm';"),
+      pre('CREATE TABLE drafts (id bigint);\nALTER TABLE drafts SET SCHEMA archive;'),
+    ],
+  },
+  {
+    rule: 'enum-value-used-in-transaction',
+    unsafe: [
+      error(
+        pre("ALTER TYPE mood ADD VALUE 'calm';\nUPDATE users SET feeling = 'calm' WHERE id = 1;"),
+        'unsafe use of new value',
+        "ALTER TYPE mood ADD VALUE IF NOT EXISTS 'calm';",
+      ),
+      error(
+        post(
+          "ALTER TYPE mood ADD VALUE 'calm';\nINSERT INTO users (id, feeling) VALUES (2, 'calm');",
+        ),
+        'line 2',
+      ),
+    ],
+    safe: [
+      pre("ALTER TYPE mood ADD VALUE IF NOT EXISTS 'calm';"),
+      post(
+        "BEGIN;\nALTER TYPE mood ADD VALUE 'calm';\nCOMMIT;\nUPDATE users SET feeling = 'calm' WHERE id = 1;",
+      ),
+    ],
+  },
+  {
+    rule: 'domain-constraint-scan',
+    unsafe: [
+      error(
+        pre('ALTER DOMAIN positive_int ADD CONSTRAINT positive_int_max CHECK (VALUE < 1000000);'),
+        'SHARE lock',
+        'NOT VALID',
+      ),
+      error(post('ALTER DOMAIN positive_int SET NOT NULL;'), 'CHECK (VALUE IS NOT NULL) NOT VALID'),
+      warning(
+        post('ALTER DOMAIN positive_int VALIDATE CONSTRAINT positive_int_check;'),
+        'blocks writes',
+      ),
+    ],
+    safe: [
+      pre(
+        'ALTER DOMAIN positive_int ADD CONSTRAINT positive_int_max CHECK (VALUE < 1000000) NOT VALID;',
+      ),
+      post('ALTER DOMAIN positive_int DROP NOT NULL;'),
+    ],
+  },
+  {
+    rule: 'refresh-materialized-view-non-concurrent',
+    unsafe: [
+      error(pre('REFRESH MATERIALIZED VIEW order_totals;'), 'every read of the view waits'),
+      error(
+        post('REFRESH MATERIALIZED VIEW order_totals;'),
+        'REFRESH MATERIALIZED VIEW CONCURRENTLY order_totals',
+      ),
+    ],
+    safe: [
+      pre('REFRESH MATERIALIZED VIEW CONCURRENTLY order_totals;'),
+      post(
+        'CREATE MATERIALIZED VIEW user_emails AS SELECT id, email FROM users;\nREFRESH MATERIALIZED VIEW user_emails;',
+      ),
+    ],
+  },
+  {
+    rule: 'attach-partition-scan',
+    unsafe: [
+      warning(
+        pre(
+          "ALTER TABLE measurements ATTACH PARTITION measurements_2024 FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');",
+        ),
+        'scans every row of measurements_2024',
+        'VALIDATE CONSTRAINT measurements_2024_bound',
+      ),
+      warning(
+        post(
+          "ALTER TABLE measurements ATTACH PARTITION measurements_2024 FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');",
+        ),
+        'SHARE UPDATE EXCLUSIVE on the parent',
+      ),
+    ],
+    safe: [
+      pre(
+        "CREATE TABLE measurements_2026 (id bigint, at date NOT NULL);\nALTER TABLE measurements ATTACH PARTITION measurements_2026 FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');",
+      ),
+      post(
+        "ALTER TABLE measurements_2025 VALIDATE CONSTRAINT measurements_2025_at_check;\nALTER TABLE measurements ATTACH PARTITION measurements_2025 FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');",
+      ),
+    ],
+  },
+  {
+    rule: 'detach-partition-non-concurrent',
+    unsafe: [
+      error(
+        pre('ALTER TABLE measurements DETACH PARTITION measurements_2023;'),
+        'ACCESS EXCLUSIVE lock on measurements',
+      ),
+      error(
+        post('ALTER TABLE measurements DETACH PARTITION measurements_2023;'),
+        'ALTER TABLE measurements DETACH PARTITION measurements_2023 CONCURRENTLY;',
+      ),
+    ],
+    safe: [
+      pre('ALTER TABLE measurements DETACH PARTITION measurements_2023 CONCURRENTLY;'),
+      post('ALTER TABLE measurements DETACH PARTITION measurements_2023 CONCURRENTLY;'),
+    ],
+  },
+  {
+    rule: 'add-exclusion-constraint',
+    unsafe: [
+      error(
+        pre(
+          'ALTER TABLE orders ADD CONSTRAINT orders_no_overlap EXCLUDE USING gist (during WITH &&);',
+        ),
+        'ACCESS EXCLUSIVE lock on orders',
+      ),
+      error(
+        post(
+          'ALTER TABLE orders ADD CONSTRAINT orders_no_overlap EXCLUDE USING gist (during WITH &&);',
+        ),
+        'shadow table',
+      ),
+    ],
+    safe: [
+      pre(
+        'CREATE TABLE bookings (room int, during tstzrange, EXCLUDE USING gist (during WITH &&));',
+      ),
+      post(
+        'CREATE TABLE slots (during tstzrange);\nALTER TABLE slots ADD CONSTRAINT slots_no_overlap EXCLUDE USING gist (during WITH &&);',
+      ),
+    ],
+  },
+  {
+    rule: 'end-state-not-null-without-default',
+    unsafe: [
+      error(
+        pre(
+          "ALTER TABLE users ADD COLUMN nickname text NOT NULL DEFAULT '';\nALTER TABLE users ALTER COLUMN nickname DROP DEFAULT;",
+        ),
+        'users.nickname (added by this migration) is NOT NULL without a default',
+        'NOT NULL DEFAULT <value>',
+      ),
+      error(
+        pre(
+          'ALTER TABLE users ADD COLUMN nickname text;\nALTER TABLE users ALTER COLUMN nickname SET NOT NULL;',
+        ),
+        'every INSERT of N into users fails',
+      ),
+    ],
+    safe: [
+      post(
+        "ALTER TABLE users ADD COLUMN nickname text NOT NULL DEFAULT '';\nALTER TABLE users ALTER COLUMN nickname DROP DEFAULT;",
+      ),
+      pre(
+        "ALTER TABLE users ADD COLUMN nickname text NOT NULL DEFAULT '';\nALTER TABLE users ALTER COLUMN nickname SET DEFAULT 'anonymous';",
+      ),
+    ],
+  },
+  {
+    rule: 'revoke-privilege',
+    unsafe: [
+      error(pre('REVOKE INSERT ON audit_log FROM PUBLIC;'), 'permission denied', 'post-deploy'),
+    ],
+    safe: [
+      post('REVOKE INSERT ON audit_log FROM PUBLIC;'),
+      pre('GRANT SELECT ON audit_log TO PUBLIC;'),
+    ],
+  },
+  {
+    rule: 'change-owner',
+    unsafe: [
+      warning(pre('ALTER TABLE audit_log OWNER TO CURRENT_USER;'), 'current owner', 'GRANT SELECT'),
+      warning(pre('ALTER TYPE mood OWNER TO CURRENT_USER;'), 'mood'),
+    ],
+    safe: [
+      post('ALTER TABLE audit_log OWNER TO CURRENT_USER;'),
+      pre('CREATE TABLE reports (id bigint);\nALTER TABLE reports OWNER TO CURRENT_USER;'),
+    ],
+  },
+  {
+    rule: 'not-judged',
+    unsafe: [
+      warning(
+        pre('DO $$ BEGIN PERFORM 1; END $$;'),
+        'does not judge Do statements',
+        'zdm-ignore not-judged',
+      ),
+      warning(post('CALL refresh_all();'), 'Call'),
+    ],
+    safe: [pre("COMMENT ON TABLE users IS 'people';"), post('SET lock_timeout = 1000;')],
   },
 ];

@@ -97,4 +97,46 @@ describe('migrate:lint', () => {
     );
     expect(given.output).toContain('Linted 20260102000000-drop-users');
   });
+
+  it('--explain prints the lock of every statement of every pending file, .sql and .ts, before the findings', async () => {
+    folder.write(
+      'pre-deploy/20260102000000-orders.sql',
+      [
+        'CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint);',
+        'ALTER TABLE orders ADD FOREIGN KEY (user_id) REFERENCES users NOT VALID;',
+        'CREATE INDEX CONCURRENTLY IF NOT EXISTS users_name_idx ON users (name);',
+        '',
+      ].join('\n'),
+    );
+    folder.write(
+      'pre-deploy/20260103000000-index-users-email.ts',
+      `export async function up({ queryInterface }) {
+        await queryInterface.addIndex('users', ['email']);
+      }`,
+    );
+    const { code, output } = await migrate('lint', '--explain');
+    expect(code).toBe(1);
+    const [explained, findings] = output.split('create-index-non-concurrent');
+    expect(explained).toContain(
+      '20260102000000-orders.sql:1\n  > CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint)\n' +
+        '  Lock: no lock on any relation; catalog only',
+    );
+    expect(explained).toContain(
+      '20260102000000-orders.sql:2\n' +
+        '  > ALTER TABLE orders ADD FOREIGN KEY (user_id) REFERENCES users NOT VALID\n' +
+        '  Lock: SHARE ROW EXCLUSIVE on orders: blocks writes and other schema changes (reads go on); ' +
+        'SHARE ROW EXCLUSIVE on users: blocks writes and other schema changes (reads go on); catalog only',
+    );
+    expect(explained).toContain(
+      '20260102000000-orders.sql:3\n' +
+        '  > CREATE INDEX CONCURRENTLY IF NOT EXISTS users_name_idx ON users (name)\n' +
+        '  Lock: SHARE UPDATE EXCLUSIVE on users: blocks other schema changes and VACUUM (reads and writes go on); scans the table',
+    );
+    expect(explained).toMatch(
+      /20260103000000-index-users-email\.ts\n {2}> CREATE INDEX "users_email" ON "users" \("email"\)\n {2}Lock: SHARE on users: blocks writes \(reads go on\); scans the table/,
+    );
+    expect(findings).toContain(
+      'Lock: SHARE on users: blocks writes (reads go on); scans the table',
+    );
+  });
 });

@@ -6,7 +6,7 @@ import type {
   TruncateStmt,
   VacuumStmt,
 } from 'libpg-query';
-import { listOf, nodeOf, quoteName, tableText } from '../ast';
+import { listOf, nodeOf, optionOn, quoteName, tableText } from '../ast';
 import { hit, type Rule } from './rule';
 
 interface ExclusiveOperation {
@@ -24,9 +24,7 @@ const shadowTable =
 
 function vacuumFull(node: unknown): ExclusiveOperation | undefined {
   const vacuum = nodeOf<VacuumStmt>(node, 'VacuumStmt');
-  const full = (vacuum?.options ?? []).some(
-    (option) => nodeOf<{ defname?: string }>(option, 'DefElem')?.defname === 'full',
-  );
+  const full = optionOn(vacuum?.options, 'full');
   if (!vacuum || !full) return undefined;
   const relations = listOf<{ relation?: RangeVar }>(vacuum.rels, 'VacuumRelation').map(
     (rel) => rel.relation,
@@ -102,9 +100,7 @@ const reindexTargets: Record<string, string> = {
 
 function reindex(node: unknown): ExclusiveOperation | undefined {
   const stmt = nodeOf<ReindexStmt>(node, 'ReindexStmt');
-  const concurrently = (stmt?.params ?? []).some(
-    (param) => nodeOf<{ defname?: string }>(param, 'DefElem')?.defname === 'concurrently',
-  );
+  const concurrently = optionOn(stmt?.params, 'concurrently');
   if (!stmt || concurrently) return undefined;
   const target = reindexTargets[stmt.kind ?? ''] ?? 'TABLE';
   const name = stmt.relation ? tableText(stmt.relation) : quoteName(stmt.name ?? '<name>');

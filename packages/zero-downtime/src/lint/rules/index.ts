@@ -27,6 +27,16 @@ import { preferText } from './prefer-text';
 import { preferTimestamptz } from './prefer-timestamptz';
 import { renameColumn } from './rename-column';
 import { renameTable } from './rename-table';
+import { addExclusionConstraint } from './add-exclusion-constraint';
+import { domainConstraintScan } from './domain-constraint-scan';
+import { dropObject } from './drop-object';
+import { endStateNotNullWithoutDefault } from './end-state-not-null-without-default';
+import { enumValueUsedInTransaction } from './enum-value-used-in-transaction';
+import { notJudged } from './not-judged';
+import { attachPartitionScan, detachPartitionNonConcurrent } from './partitions';
+import { changeOwner, revokePrivilege } from './privileges';
+import { refreshMaterializedView } from './refresh-materialized-view';
+import { renameObject } from './rename-object';
 import type { Rule } from './rule';
 import { setNotNull } from './set-not-null';
 import { unbatchedDataChange } from './unbatched-data-change';
@@ -50,15 +60,27 @@ export const rules: readonly Rule[] = [
   validateInSameTransaction,
   addUniqueConstraint,
   addPrimaryKey,
+  addExclusionConstraint,
+  endStateNotNullWithoutDefault,
   renameColumn,
   renameTable,
   dropColumn,
   dropTable,
+  dropObject,
+  renameObject,
   dropNotNull,
   changeDefault,
   unbatchedDataChange,
   exclusiveTableOperation,
   multipleLocksInTransaction,
+  refreshMaterializedView,
+  attachPartitionScan,
+  detachPartitionNonConcurrent,
+  domainConstraintScan,
+  enumValueUsedInTransaction,
+  revokePrivilege,
+  changeOwner,
+  notJudged,
   preferJsonb,
   preferText,
   preferBigintKey,
