@@ -1,18 +1,28 @@
 /**
  * npm run migrate:pre | migrate:post | migrate:status
- * npm run migrate:lint [-- files...] [--json]
+ * npm run migrate:lint [-- files...] [--format text|json|sarif|github] [--sarif FILE]
  * npm run migrate:create -- <pre|post> <name> [--sql]
  * npm run migrate:down -- <pre|post> [--to NAME]          (development only)
  * Every command accepts --migrations-dir DIR (default: <project>/migrations).
  *
  * Exit codes: 0 done (lint: no error finding), 1 failed (lint: unsafe), 2 bad usage.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { UsageError, type CliCommand } from './run';
 import { inProject, loadToolkitConfig, type ToolkitConfig as Config } from '../core/config';
 import { createCliLogger, type Logger } from '../core/logger';
 import { openScriptDatabase } from '../db/script-database';
-import { findingsToJson, formatFindings, summarize } from '../lint';
+import {
+  formatFindings,
+  reportToGithubCommands,
+  reportToJson,
+  reportToMarkdownSummary,
+  reportToSarif,
+  summarize,
+  type LintReport,
+} from '../lint';
 import {
   createMigrationFile,
   formatStatusTable,
@@ -23,12 +33,14 @@ import {
   type Phase,
 } from '../runner';
 // Only this command needs the linter; the app imports the runner without it.
-import { lintMigrations } from '../runner/lint-migrations';
+import { lintMigrations, type LintMigrationsReport } from '../runner/lint-migrations';
+import { displayPath } from '../runner/plan';
 
 const USAGE = `usage: zdm migrate <command>   (npm run migrate:<command>)
   pre | post                    apply the pending migrations of that phase
   status                        list every migration of both phases
-  lint [files...] [--json]      lint pending migrations (or the files given)
+  lint [files...]               lint pending migrations (or the files given)
+       [--format text|json|sarif|github] [--sarif FILE] (--json = --format json)
   create <pre|post> <name> [--sql]
   down <pre|post> [--to NAME]   revert (development only)
 options: --migrations-dir DIR`;
@@ -40,6 +52,8 @@ function parse(argv: string[]) {
     options: {
       sql: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
+      format: { type: 'string' },
+      sarif: { type: 'string' },
       to: { type: 'string' },
       'migrations-dir': { type: 'string' },
       help: { type: 'boolean', default: false },
@@ -140,7 +154,45 @@ async function down(args: Args, config: Config, logger: Logger): Promise<number>
   return 0;
 }
 
+const lintFormats = ['text', 'json', 'sarif', 'github'] as const;
+type LintFormat = (typeof lintFormats)[number];
+
+function lintFormat(args: Args): LintFormat {
+  const given = args.format ?? (args.json ? 'json' : 'text');
+  if (!(lintFormats as readonly string[]).includes(given)) {
+    throw new UsageError(`--format must be one of ${lintFormats.join(', ')}, got "${given}"`);
+  }
+  return given as LintFormat;
+}
+
+function toolkitVersion(): string {
+  const manifest = path.join(__dirname, '..', '..', 'package.json');
+  return (JSON.parse(fs.readFileSync(manifest, 'utf8')) as { version: string }).version;
+}
+
+function textReport(lint: LintMigrationsReport): string {
+  if (lint.linted.length === 0) return 'Nothing to lint: no pending migrations.';
+  const names = lint.linted.map((file) => file.name).join(', ');
+  return `Linted ${names}\n\n${formatFindings(lint.findings)}`;
+}
+
+function formatReport(format: LintFormat, lint: LintMigrationsReport, config: Config): string {
+  const report: LintReport = {
+    files: lint.linted.map((file) => ({ file: displayPath(file.path), phase: file.phase })),
+    findings: lint.findings,
+  };
+  if (format === 'json') return reportToJson(report);
+  if (format === 'sarif')
+    return reportToSarif(report, { root: config.root, version: toolkitVersion() });
+  if (format === 'text') return textReport(lint);
+  if (config.stepSummaryFile) {
+    fs.appendFileSync(config.stepSummaryFile, `${reportToMarkdownSummary(report)}\n`);
+  }
+  return reportToGithubCommands(report);
+}
+
 async function lint(args: Args, config: Config, logger: Logger): Promise<number> {
+  const format = lintFormat(args);
   const onlySql = args.rest.length > 0 && args.rest.every((file) => file.endsWith('.sql'));
   const run = (databaseUrl?: string) =>
     lintMigrations({
@@ -151,13 +203,11 @@ async function lint(args: Args, config: Config, logger: Logger): Promise<number>
       settings: config.runner,
     });
   const report = onlySql ? await run() : await withDatabase(config, logger, run);
-  if (args.json) {
-    console.log(findingsToJson(report.findings));
-  } else if (report.linted.length === 0) {
-    console.log('Nothing to lint: no pending migrations.');
-  } else {
-    console.log(`Linted ${report.linted.map((file) => file.name).join(', ')}\n`);
-    console.log(formatFindings(report.findings));
+  console.log(formatReport(format, report, config));
+  // CI prints annotations (--format github) and uploads SARIF from the same run.
+  if (args.sarif) {
+    fs.mkdirSync(path.dirname(path.resolve(args.sarif)), { recursive: true });
+    fs.writeFileSync(args.sarif, `${formatReport('sarif', report, config)}\n`);
   }
   return summarize(report.findings).errors > 0 ? 1 : 0;
 }

@@ -54,6 +54,8 @@ export interface ToolkitConfig {
   /** The development database the app starts when DATABASE_URL is unset. */
   embeddedPostgres: { port: number; dataDir: string };
   runner: RunnerEnvironment;
+  /** GitHub Actions' job summary file ($GITHUB_STEP_SUMMARY), when running there. */
+  stepSummaryFile: string | undefined;
   app: AppContract;
 }
 
@@ -99,6 +101,7 @@ const environmentSchema = z.object({
   MIGRATION_STATEMENT_TIMEOUT_MS: integer(1, 86_400_000).default(30_000),
   MIGRATION_MAX_RETRIES: integer(0, 100).default(10),
   MIGRATION_TIME_BUDGET_MS: integer(1, 86_400_000).default(180_000),
+  GITHUB_STEP_SUMMARY: z.string().min(1).optional(),
 });
 
 const EXAMPLES: Record<string, string> = {
@@ -144,6 +147,7 @@ export function loadToolkitConfig(options: LoadConfigOptions = {}): ToolkitConfi
       maxRetries: vars.MIGRATION_MAX_RETRIES,
       timeBudgetMs: vars.MIGRATION_TIME_BUDGET_MS,
     },
+    stepSummaryFile: vars.GITHUB_STEP_SUMMARY,
     app: { name: manifest.name, ...app },
   };
 }

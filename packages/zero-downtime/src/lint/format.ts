@@ -1,4 +1,4 @@
-/** Human-readable and JSON output for findings. */
+/** Human-readable output for findings (the other formats: ./output). */
 import type { Finding } from './types';
 
 function firstLine(statement: string): string {
@@ -36,9 +36,4 @@ export function formatFindings(findings: Finding[]): string {
   const { errors, warnings } = summarize(findings);
   const blocks = findings.map(formatFinding).join('\n\n');
   return `${blocks}\n\n${errors} error(s), ${warnings} warning(s).`;
-}
-
-/** A stable JSON document for tools: `{ errors, warnings, findings: Finding[] }`. */
-export function findingsToJson(findings: Finding[]): string {
-  return JSON.stringify({ ...summarize(findings), findings }, null, 2);
 }

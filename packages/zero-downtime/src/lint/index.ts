@@ -1,7 +1,8 @@
 /** Public API of the zero-downtime migration linter. */
 export { lintSql, lintStatements } from './lint';
 export type { CapturedStatement, SqlLintOptions, StatementsLintOptions } from './lint';
-export { formatFindings, findingsToJson, summarize } from './format';
+export { formatFindings, summarize } from './format';
+export * from './output';
 export { parseSuppressions } from './suppressions';
 export type { Suppression } from './suppressions';
 export { rules, ruleIds, linterRuleIds } from './rules';

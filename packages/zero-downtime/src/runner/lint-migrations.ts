@@ -128,15 +128,12 @@ async function runAndLint(
     try {
       const result = await executeMigration(file, 'up', execution);
       findings.push(
-        ...(await lintStatements(
-          result.statements.map((text) => ({ text })),
-          {
-            file: displayPath(file.path),
-            phase: file.phase,
-            transactional: result.transactional,
-            suppressions: parseSuppressions(fs.readFileSync(file.path, 'utf8')),
-          },
-        )),
+        ...(await lintStatements(result.statements, {
+          file: displayPath(file.path),
+          phase: file.phase,
+          transactional: result.transactional,
+          suppressions: parseSuppressions(fs.readFileSync(file.path, 'utf8')),
+        })),
       );
     } catch (error) {
       findings.push(failedRunFinding(file, error));

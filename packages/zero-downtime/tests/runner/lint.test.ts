@@ -73,7 +73,8 @@ describe('migrate:lint', () => {
     );
     const { code, output } = await migrate('lint');
     expect(code).toBe(1);
-    expect(output).toContain('20260102000000-index-users-created-at.ts');
+    // The line of the queryInterface call that sent the statement.
+    expect(output).toContain('20260102000000-index-users-created-at.ts:2  error');
     expect(output).toContain('create-index-non-concurrent');
     expect(output).toContain('CREATE INDEX "users_created_at" ON "users" ("created_at")');
     expect(await appliedNames(db.url)).toEqual([]);
@@ -96,5 +97,42 @@ describe('migrate:lint', () => {
       'postgres://nobody@127.0.0.1:1/none',
     );
     expect(given.output).toContain('Linted 20260102000000-drop-users');
+  });
+
+  it('--format github annotates the line of the call in a .ts migration, writes the job summary and --sarif a SARIF log', async () => {
+    const migration = folder.write(
+      'pre-deploy/20260102000000-index-users-created-at.ts',
+      `// An index for the reports page.
+export async function up({ queryInterface }) {
+  const table = 'users';
+  await queryInterface.addIndex(table, ['created_at']);
+}`,
+    );
+    const summary = path.join(folder.dir, 'summary.md');
+    const sarif = path.join(folder.dir, 'lint.sarif');
+    const { code, output } = await runMigrate(
+      ['lint', '--format', 'github', '--sarif', sarif, '--migrations-dir', folder.dir],
+      db.url,
+      { GITHUB_STEP_SUMMARY: summary },
+    );
+    expect(code).toBe(1);
+    expect(output).toContain(
+      `::error file=${migration},line=4,col=1,title=create-index-non-concurrent (pre-deploy)::`,
+    );
+    const table = fs.readFileSync(summary, 'utf8');
+    expect(table).toContain('| Severity | Rule | Phase | Where | Why |');
+    expect(table).toContain(`| error | create-index-non-concurrent | pre | ${migration}:4 |`);
+    const log = JSON.parse(fs.readFileSync(sarif, 'utf8'));
+    expect(log.runs[0].results[0]).toMatchObject({
+      ruleId: 'create-index-non-concurrent',
+      level: 'error',
+      locations: [{ physicalLocation: { region: { startLine: 4 } } }],
+    });
+  });
+
+  it('refuses an unknown --format with what it accepts', async () => {
+    const { code, output } = await migrate('lint', '--format', 'xml');
+    expect(code).toBe(2);
+    expect(output).toContain('--format must be one of text, json, sarif, github, got "xml"');
   });
 });
