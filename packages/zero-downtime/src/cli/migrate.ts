@@ -1,6 +1,7 @@
 /**
  * npm run migrate:pre | migrate:post | migrate:status
- * npm run migrate:lint [-- files...] [--format text|json|sarif|github] [--sarif FILE]
+ * npm run migrate:lint [-- files...] [--format text|json|sarif|github] [--sarif FILE] [--database URL]
+ * zdm migrate check [--format ...]     (the data checks of pending .sql migrations, read-only)
  * npm run migrate:create -- <pre|post> <name> [--sql]
  * npm run migrate:down -- <pre|post> [--to NAME]          (development only)
  * Every command accepts --migrations-dir DIR (default: <project>/migrations).
@@ -33,7 +34,11 @@ import {
   type Phase,
 } from '../runner';
 // Only this command needs the linter; the app imports the runner without it.
-import { lintMigrations, type LintMigrationsReport } from '../runner/lint-migrations';
+import {
+  checkPendingData,
+  lintMigrations,
+  type LintMigrationsReport,
+} from '../runner/lint-migrations';
 import { displayPath } from '../runner/plan';
 
 const USAGE = `usage: zdm migrate <command>   (npm run migrate:<command>)
@@ -41,6 +46,10 @@ const USAGE = `usage: zdm migrate <command>   (npm run migrate:<command>)
   status                        list every migration of both phases
   lint [files...]               lint pending migrations (or the files given)
        [--format text|json|sarif|github] [--sarif FILE] (--json = --format json)
+       [--database URL]          also judge against that database, read-only: table
+                                 sizes, and the rows that would make a statement fail
+  check [--format ...]          the data checks of the pending .sql migrations against
+                                DATABASE_URL, read-only (the deploy runs it before pre)
   create <pre|post> <name> [--sql]
   down <pre|post> [--to NAME]   revert (development only)
 options: --migrations-dir DIR`;
@@ -54,6 +63,7 @@ function parse(argv: string[]) {
       json: { type: 'boolean', default: false },
       format: { type: 'string' },
       sarif: { type: 'string' },
+      database: { type: 'string' },
       to: { type: 'string' },
       'migrations-dir': { type: 'string' },
       help: { type: 'boolean', default: false },
@@ -191,25 +201,42 @@ function formatReport(format: LintFormat, lint: LintMigrationsReport, config: Co
   return reportToGithubCommands(report);
 }
 
-async function lint(args: Args, config: Config, logger: Logger): Promise<number> {
-  const format = lintFormat(args);
-  const onlySql = args.rest.length > 0 && args.rest.every((file) => file.endsWith('.sql'));
-  const run = (databaseUrl?: string) =>
-    lintMigrations({
-      logger,
-      databaseUrl,
-      files: args.rest,
-      migrationsDir: args.migrationsDir ?? migrationsDirOf(config),
-      settings: config.runner,
-    });
-  const report = onlySql ? await run() : await withDatabase(config, logger, run);
-  console.log(formatReport(format, report, config));
+function printReport(args: Args, report: LintMigrationsReport, config: Config): number {
+  console.log(formatReport(lintFormat(args), report, config));
   // CI prints annotations (--format github) and uploads SARIF from the same run.
   if (args.sarif) {
     fs.mkdirSync(path.dirname(path.resolve(args.sarif)), { recursive: true });
     fs.writeFileSync(args.sarif, `${formatReport('sarif', report, config)}\n`);
   }
   return summarize(report.findings).errors > 0 ? 1 : 0;
+}
+
+async function lint(args: Args, config: Config, logger: Logger): Promise<number> {
+  lintFormat(args);
+  const onlySql = args.rest.length > 0 && args.rest.every((file) => file.endsWith('.sql'));
+  const database = args.database ? { url: args.database, thresholds: config.app.lint } : undefined;
+  const run = (databaseUrl?: string) =>
+    lintMigrations({
+      logger,
+      databaseUrl,
+      database,
+      files: args.rest,
+      migrationsDir: args.migrationsDir ?? migrationsDirOf(config),
+      settings: config.runner,
+    });
+  const report = onlySql ? await run() : await withDatabase(config, logger, run);
+  return printReport(args, report, config);
+}
+
+async function check(args: Args, config: Config, logger: Logger): Promise<number> {
+  lintFormat(args);
+  const report = await withDatabase(config, logger, (url) =>
+    checkPendingData({
+      migrationsDir: args.migrationsDir ?? migrationsDirOf(config),
+      database: { url, thresholds: config.app.lint },
+    }),
+  );
+  return printReport(args, report, config);
 }
 
 async function run(argv: string[]): Promise<number> {
@@ -231,6 +258,8 @@ async function run(argv: string[]): Promise<number> {
       return down(args, config, logger);
     case 'lint':
       return lint(args, config, logger);
+    case 'check':
+      return check(args, config, logger);
     default:
       throw new UsageError(`unknown command "${args.command}"`);
   }
@@ -238,7 +267,7 @@ async function run(argv: string[]): Promise<number> {
 
 export const command: CliCommand = {
   name: 'migrate',
-  summary: 'migrations: pre | post | status | lint | create | down',
+  summary: 'migrations: pre | post | status | lint | check | create | down',
   usage: USAGE,
   run,
 };

@@ -133,14 +133,27 @@ async function migrate(phase: 'pre' | 'post', target: Target, context: TargetCon
   }
   const dir = state.release?.dir ?? options.source;
   const cli = requireReleaseCli(dir);
-  reporter.info(`zdm migrate ${phase} in ${dir} against ${redactUrl(options.databaseUrl)}`);
-  try {
-    await runChecked(process.execPath, [cli, 'migrate', phase], {
+  const run = (command: string) =>
+    runChecked(process.execPath, [cli, 'migrate', command], {
       cwd: dir,
       env: { ...options.env, DATABASE_URL: options.databaseUrl },
       reporter,
-      label: `migrate:${phase}`,
+      label: `migrate:${command}`,
     });
+  if (phase === 'pre') {
+    reporter.info(`zdm migrate check in ${dir}: the rows the pending migrations meet, read-only`);
+    await run('check').catch((error: unknown) => {
+      throw new DeployError(
+        'DATA_CHECK_FAILED',
+        'The data checks found rows already in the database that would make a pending ' +
+          `migration fail (the findings are above); nothing was migrated. ${(error as Error).message}`,
+        { cause: error },
+      );
+    });
+  }
+  reporter.info(`zdm migrate ${phase} in ${dir} against ${redactUrl(options.databaseUrl)}`);
+  try {
+    await run(phase);
   } catch (error) {
     throw new DeployError('MIGRATION_FAILED', (error as Error).message, { cause: error });
   }

@@ -4,6 +4,12 @@ import path from 'node:path';
 import { Client } from 'pg';
 import type { Logger } from '../core/logger';
 import { lintSql, lintStatements, parseSuppressions, type Finding } from '../lint';
+import {
+  lintAgainstDatabase,
+  type DatabaseLintOptions,
+  type JudgedMigration,
+} from '../lint/database';
+import { loadSqlParser, splitSqlStatementsSync } from '../sql/split';
 import { MigrationRunnerError, excerpt, messageOf } from './errors';
 import { executeMigration } from './execute';
 import { listMigrationFiles, type MigrationFile } from './files';
@@ -26,6 +32,11 @@ export interface LintMigrationsOptions {
   /** Needed to find pending migrations and to run .ts migrations. */
   databaseUrl?: string;
   settings?: Partial<RunnerSettings>;
+  /**
+   * Judge the pending statements against this database too (read-only): table sizes and the
+   * rows already there. Pending then means not applied there.
+   */
+  database?: DatabaseLintOptions;
 }
 
 export interface LintMigrationsReport {
@@ -40,15 +51,70 @@ export async function lintMigrations(
   const all = listMigrationFiles(migrationsDir);
   const targets = options.files?.length
     ? options.files.map((file) => findMigration(all, file, migrationsDir))
-    : await pendingMigrations(all, options.databaseUrl);
+    : await pendingMigrations(all, options.database?.url ?? options.databaseUrl);
   const findings: Finding[] = [];
+  const judged: JudgedMigration[] = [];
+  await loadSqlParser();
   for (const file of targets.filter((target) => target.kind === 'sql')) {
     const source = fs.readFileSync(file.path, 'utf8');
     findings.push(...(await lintSql(source, { file: displayPath(file.path), phase: file.phase })));
+    if (options.database) judged.push(judgedSql(file, source));
   }
   const tsTargets = targets.filter((target) => target.kind === 'ts');
-  if (tsTargets.length > 0) findings.push(...(await lintTsMigrations(all, tsTargets, options)));
-  return { linted: targets, findings };
+  if (tsTargets.length > 0) {
+    findings.push(...(await lintTsMigrations(all, tsTargets, options, judged)));
+  }
+  if (!options.database) return { linted: targets, findings };
+  const inOrder = judged.sort((a, b) => byTimestamp(a, b));
+  return {
+    linted: targets,
+    findings: await lintAgainstDatabase(inOrder, findings, options.database),
+  };
+}
+
+export interface DataCheckOptions {
+  migrationsDir?: string;
+  database: DatabaseLintOptions;
+}
+
+/**
+ * `zdm migrate check` (and the deploy, before migrate-pre): the data checks of the pending
+ * `.sql` migrations against the database, read-only, nothing run. A `.ts` migration's SQL is
+ * known only by running it, which needs a throw-away database beside this one: a note says it
+ * was not checked (`migrate lint --database` checks it).
+ */
+export async function checkPendingData(options: DataCheckOptions): Promise<LintMigrationsReport> {
+  const all = listMigrationFiles(options.migrationsDir ?? defaultMigrationsDir());
+  const pending = await pendingMigrations(all, options.database.url);
+  await loadSqlParser();
+  const judged = pending
+    .filter((file) => file.kind === 'sql')
+    .map((file) => judgedSql(file, fs.readFileSync(file.path, 'utf8')));
+  const notes: Finding[] = pending
+    .filter((file) => file.kind === 'ts')
+    .map((file) => ({
+      rule: 'data-not-checked',
+      severity: 'warning',
+      file: displayPath(file.path),
+      line: 0,
+      statement: '',
+      message:
+        'The rows this .ts migration meets were not checked: its SQL is known only by running ' +
+        'it in a throw-away database.',
+      recipe: '-- npm run migrate:lint -- --database <this database URL> checks it',
+    }));
+  const findings = await lintAgainstDatabase(judged, [], options.database);
+  return { linted: pending, findings: [...findings, ...notes] };
+}
+
+function judgedSql(file: MigrationFile, source: string): JudgedMigration {
+  let statements: JudgedMigration['statements'] = [];
+  try {
+    statements = splitSqlStatementsSync(source).map(({ text, line }) => ({ text, line }));
+  } catch {
+    // A parse error is already a finding of its own.
+  }
+  return { name: file.name, file: displayPath(file.path), phase: file.phase, statements };
 }
 
 function findMigration(all: MigrationFile[], given: string, migrationsDir: string): MigrationFile {
@@ -79,7 +145,10 @@ async function pendingMigrations(
 }
 
 /** Deploy order as far as files tell it: by timestamp across both phases. */
-function byTimestamp(a: MigrationFile, b: MigrationFile): number {
+function byTimestamp(
+  a: Pick<MigrationFile, 'name' | 'phase'>,
+  b: Pick<MigrationFile, 'name' | 'phase'>,
+): number {
   return a.name.localeCompare(b.name) || (a.phase === 'pre' ? -1 : 1);
 }
 
@@ -87,6 +156,7 @@ async function lintTsMigrations(
   all: MigrationFile[],
   targets: MigrationFile[],
   options: LintMigrationsOptions,
+  judged: JudgedMigration[],
 ): Promise<Finding[]> {
   if (!options.databaseUrl) {
     throw new MigrationRunnerError(
@@ -99,7 +169,7 @@ async function lintTsMigrations(
   const sequence = [...all].sort(byTimestamp).filter((file) => byTimestamp(file, last) <= 0);
   return withScratchDatabase(options.databaseUrl, options.logger, (url) =>
     withRunnerLock(url, options.logger, (run) =>
-      runAndLint(sequence, new Set(targets), url, run, options),
+      runAndLint(sequence, new Set(targets), url, run, options, judged),
     ),
   );
 }
@@ -110,6 +180,7 @@ async function runAndLint(
   url: string,
   run: LockedRun,
   options: LintMigrationsOptions,
+  judged: JudgedMigration[],
 ): Promise<Finding[]> {
   const findings: Finding[] = [];
   const execution = {
@@ -127,6 +198,8 @@ async function runAndLint(
     }
     try {
       const result = await executeMigration(file, 'up', execution);
+      const statements = result.statements.map(({ text, line }) => ({ text, line: line ?? 0 }));
+      judged.push({ name: file.name, file: displayPath(file.path), phase: file.phase, statements });
       findings.push(
         ...(await lintStatements(result.statements, {
           file: displayPath(file.path),

@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { dataRuleSummaries } from '../database/run-checks';
 import { rules } from '../rules';
 import { squawkRulePrefix } from '../squawk';
 import { locatedFindings, type LintReport, type LocatedFinding } from './report';
@@ -31,7 +32,8 @@ function levelOf(severity: string): SarifLevel {
 }
 
 function ruleSummary(id: string): string {
-  const ours = rules.find((rule) => rule.id === id)?.summary ?? ownFindings[id];
+  const ours =
+    rules.find((rule) => rule.id === id)?.summary ?? ownFindings[id] ?? dataRuleSummaries[id];
   if (ours) return ours;
   if (id.startsWith(squawkRulePrefix)) {
     return `squawk's rule ${id.slice(squawkRulePrefix.length)} (a second opinion on .sql files).`;
