@@ -15,14 +15,16 @@ import { executeMigration } from './execute';
 import { listMigrationFiles, type MigrationFile } from './files';
 import { defaultMigrationsDir } from './migrate';
 import { displayPath } from './plan';
+import { lintReplayedSql } from './replay-sql';
 import { withRunnerLock, type LockedRun } from './run';
 import { resolveSettings, type RunnerSettings } from './settings';
 import { readAppliedMigrations } from './storage';
 
 /**
- * `migrate:lint`: `.sql` files are linted as written. A `.ts` migration is linted by the SQL
- * it really sends: it runs in a throw-away database, after every migration before it, with
- * each statement captured on its pinned connection.
+ * `migrate:lint`: every migration runs in a throw-away database, after every migration before
+ * it. A `.ts` migration is linted by the SQL it really sends (each statement captured on its
+ * pinned connection); a `.sql` file by its text, with what the schema it met decides
+ * (src/lint/replay.ts). Without a database server, `.sql` files are linted by their text alone.
  */
 export interface LintMigrationsOptions {
   logger: Logger;
@@ -55,15 +57,15 @@ export async function lintMigrations(
   const findings: Finding[] = [];
   const judged: JudgedMigration[] = [];
   await loadSqlParser();
-  for (const file of targets.filter((target) => target.kind === 'sql')) {
+  // With a server for a throw-away database, .sql files are replayed too (the schema each
+  // statement meets decides what their text cannot); without one, judged by their text.
+  const replayed = options.databaseUrl ? targets : targets.filter((target) => target.kind === 'ts');
+  for (const file of targets.filter((target) => !replayed.includes(target))) {
     const source = fs.readFileSync(file.path, 'utf8');
     findings.push(...(await lintSql(source, { file: displayPath(file.path), phase: file.phase })));
     if (options.database) judged.push(judgedSql(file, source));
   }
-  const tsTargets = targets.filter((target) => target.kind === 'ts');
-  if (tsTargets.length > 0) {
-    findings.push(...(await lintTsMigrations(all, tsTargets, options, judged)));
-  }
+  if (replayed.length > 0) findings.push(...(await lintInScratch(all, replayed, options, judged)));
   if (!options.database) return { linted: targets, findings };
   const inOrder = judged.sort((a, b) => byTimestamp(a, b));
   return {
@@ -149,10 +151,12 @@ function byTimestamp(
   a: Pick<MigrationFile, 'name' | 'phase'>,
   b: Pick<MigrationFile, 'name' | 'phase'>,
 ): number {
-  return a.name.localeCompare(b.name) || (a.phase === 'pre' ? -1 : 1);
+  if (a.name !== b.name) return a.name.localeCompare(b.name);
+  // A file compares equal to itself: the last target is part of the sequence it ends.
+  return a.phase === b.phase ? 0 : a.phase === 'pre' ? -1 : 1;
 }
 
-async function lintTsMigrations(
+async function lintInScratch(
   all: MigrationFile[],
   targets: MigrationFile[],
   options: LintMigrationsOptions,
@@ -196,6 +200,14 @@ async function runAndLint(
       await executeMigration(file, 'up', execution);
       continue;
     }
+    if (file.kind === 'sql') {
+      const replay = await lintReplayedSql(file, url);
+      findings.push(...replay.findings);
+      if (options.database) judged.push(judgedSql(file, fs.readFileSync(file.path, 'utf8')));
+      if (!replay.failure) continue;
+      findings.push(failedRunFinding(file, replay.failure));
+      break;
+    }
     try {
       const result = await executeMigration(file, 'up', execution);
       const statements = result.statements.map(({ text, line }) => ({ text, line: line ?? 0 }));
@@ -217,12 +229,13 @@ async function runAndLint(
 }
 
 function failedRunFinding(file: MigrationFile, error: unknown): Finding {
-  const statement = error instanceof MigrationRunnerError ? error.details.statement : undefined;
+  const details = error instanceof MigrationRunnerError ? error.details : {};
+  const statement = details.statement;
   return {
     rule: 'migration-fails',
     severity: 'error',
     file: displayPath(file.path),
-    line: 0,
+    line: details.line ?? 0,
     statement: statement ? excerpt(statement) : '',
     message: `The migration failed on a copy of the schema built from the migrations before it: ${messageOf(error)}`,
     recipe: '-- fix the migration so that it applies after the earlier ones, then lint again',
@@ -241,7 +254,7 @@ async function withScratchDatabase<T>(
     await admin.query(`CREATE DATABASE ${name}`).catch((error: unknown) => {
       throw new MigrationRunnerError(
         'MIGRATION_INVALID',
-        `Linting a .ts migration runs it in a throw-away database, and CREATE DATABASE failed ` +
+        `Linting runs the migrations in a throw-away database, and CREATE DATABASE failed ` +
           `(${messageOf(error)}): grant CREATEDB to this user, or lint against a development server.`,
       );
     });

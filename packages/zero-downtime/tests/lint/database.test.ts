@@ -53,6 +53,13 @@ const lint = (overrides: Partial<LintThresholds> = {}) =>
     database: { url: db.url, thresholds: { ...thresholds, ...overrides } },
   });
 
+/** A pending CREATE UNIQUE INDEX CONCURRENTLY on accounts (email). */
+const writeUniqueEmail = () =>
+  folder.write(
+    'pre-deploy/20260102000000-unique-email.sql',
+    'CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS accounts_email_key ON accounts (email);\n',
+  );
+
 const ofRule = (findings: Finding[], rule: string) =>
   findings.filter((finding) => finding.rule === rule);
 
@@ -63,10 +70,7 @@ describe('migrate lint --database: the rows the pending statements meet', () => 
       `INSERT INTO accounts (email, name) VALUES
          ('a@x', 'A'), ('a@x', NULL), ('a@x', 'C'), ('b@x', NULL), ('b@x', 'E'), (NULL, 'F'), (NULL, 'G')`,
     );
-    folder.write(
-      'pre-deploy/20260102000000-unique-email.sql',
-      'CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS accounts_email_key ON accounts (email);\n',
-    );
+    writeUniqueEmail();
     folder.write(
       'post-deploy/20260103000000-name-not-null.sql',
       'SELECT 1;\nALTER TABLE accounts ALTER COLUMN name SET NOT NULL;\n',
@@ -88,10 +92,7 @@ describe('migrate lint --database: the rows the pending statements meet', () => 
 
   it('passes clean data: no data finding', async () => {
     await query(db.url, "INSERT INTO accounts (email, name) VALUES ('a@x', 'A'), ('b@x', 'B')");
-    folder.write(
-      'pre-deploy/20260102000000-unique-email.sql',
-      'CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS accounts_email_key ON accounts (email);\n',
-    );
+    writeUniqueEmail();
     folder.write(
       'post-deploy/20260103000000-name-not-null.sql',
       'ALTER TABLE accounts ALTER COLUMN name SET NOT NULL;\n',
@@ -146,46 +147,58 @@ ALTER TABLE accounts ALTER COLUMN email TYPE integer;
       db.url,
       "INSERT INTO accounts (email) SELECT 'u' || g FROM generate_series(1, 50) g",
     );
-    folder.write('pre-deploy/20260102000000-index.sql', 'CREATE INDEX ON accounts (email);\n');
-    folder.write(
-      'post-deploy/20260103000000-widen.sql',
-      'ALTER TABLE accounts ALTER COLUMN name TYPE text;\n',
-    );
-    const unsized = await lintMigrations({
-      logger: silentLogger,
-      databaseUrl: db.url,
-      migrationsDir: folder.dir,
-    });
+    const files = [
+      folder.write('pre-deploy/20260102000000-index.sql', 'CREATE INDEX ON accounts (email);\n'),
+      folder.write(
+        'post-deploy/20260103000000-widen.sql',
+        'ALTER TABLE accounts ALTER COLUMN name TYPE text;\n',
+      ),
+    ];
+    // Judged by their text (no throw-away database), so the type change stays a warning.
+    const sizedBy = (overrides: Partial<LintThresholds>) =>
+      lintMigrations({
+        logger: silentLogger,
+        files,
+        migrationsDir: folder.dir,
+        database: { url: db.url, thresholds: { ...thresholds, ...overrides } },
+      });
     const severities = (findings: Finding[]) =>
       Object.fromEntries(
         findings
           .filter((f) => ['create-index-non-concurrent', 'alter-column-type'].includes(f.rule))
           .map((f) => [f.rule, f.severity]),
       );
+    const unsized = await lintMigrations({
+      logger: silentLogger,
+      files,
+      migrationsDir: folder.dir,
+    });
     expect(severities(unsized.findings)).toEqual({
       'create-index-non-concurrent': 'error',
       'alter-column-type': 'warning',
     });
 
-    const small = await lint({ smallTableRows: 100, largeTableRows: 1_000 });
-    expect(severities(small.findings)['create-index-non-concurrent']).toBe('warning');
+    const small = await sizedBy({ smallTableRows: 100, largeTableRows: 1_000 });
+    expect(severities(small.findings)).toEqual({
+      'create-index-non-concurrent': 'warning',
+      'alter-column-type': 'warning',
+    });
     const [index] = ofRule(small.findings, 'create-index-non-concurrent');
     expect(index.message).toMatch(/accounts has 50 rows \([\d.]+ MB with its indexes\)/);
     expect(index.message).toContain('Below zeroDowntime.lint.smallTableRows (100)');
 
-    const large = await lint({ smallTableRows: 0, largeTableRows: 10 });
+    const large = await sizedBy({ smallTableRows: 0, largeTableRows: 10 });
     expect(severities(large.findings)).toEqual({
       'create-index-non-concurrent': 'error',
       'alter-column-type': 'error',
     });
+    const [widen] = ofRule(large.findings, 'alter-column-type');
+    expect(widen.message).toContain('At or above zeroDowntime.lint.largeTableRows (10)');
   });
 
   it('skips tables above the scan limit with a note, and checks only migrations not yet applied', async () => {
     await query(db.url, "INSERT INTO accounts (email) VALUES ('a@x'), ('a@x')");
-    folder.write(
-      'pre-deploy/20260102000000-unique-email.sql',
-      'CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS accounts_email_key ON accounts (email);\n',
-    );
+    writeUniqueEmail();
     const skipped = await lint({ scanRowLimit: 1 });
     const [note] = ofRule(skipped.findings, 'data-not-checked');
     expect(note.severity).toBe('warning');
@@ -203,10 +216,7 @@ ALTER TABLE accounts ALTER COLUMN email TYPE integer;
 
   it('zdm migrate check exits 1 on a data error and prints the finding, read-only', async () => {
     await query(db.url, "INSERT INTO accounts (email) VALUES ('a@x'), ('a@x')");
-    folder.write(
-      'pre-deploy/20260102000000-unique-email.sql',
-      'CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS accounts_email_key ON accounts (email);\n',
-    );
+    writeUniqueEmail();
     const { code, output } = await runMigrate(['check', '--migrations-dir', folder.dir], db.url);
     expect(output).toContain('error  data-duplicate-keys');
     expect(code).toBe(1);

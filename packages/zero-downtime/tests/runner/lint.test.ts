@@ -135,4 +135,66 @@ export async function up({ queryInterface }) {
     expect(code).toBe(2);
     expect(output).toContain('--format must be one of text, json, sarif, github, got "xml"');
   });
+
+  it('replays earlier .sql migrations, so a type change or SET NOT NULL is decided from the schema it meets', async () => {
+    const files = {
+      'pre-deploy/20260102000000-create-notes.sql':
+        'CREATE TABLE notes (id bigint PRIMARY KEY, title varchar(50), body int);\n',
+      'post-deploy/20260103000000-widen-title.sql':
+        'ALTER TABLE notes ALTER COLUMN title TYPE varchar(100);\n',
+      'post-deploy/20260104000000-body-to-text.sql':
+        'ALTER TABLE notes ALTER COLUMN body TYPE text;\n',
+      'pre-deploy/20260105000000-check-title.sql':
+        'ALTER TABLE notes ADD CONSTRAINT notes_title_not_null CHECK (title IS NOT NULL) NOT VALID;\n',
+      'post-deploy/20260106000000-validate-title.sql':
+        'ALTER TABLE notes VALIDATE CONSTRAINT notes_title_not_null;\n',
+      'post-deploy/20260107000000-title-not-null.sql':
+        'ALTER TABLE notes ALTER COLUMN title SET NOT NULL;\n',
+    };
+    for (const [file, sql] of Object.entries(files)) folder.write(file, sql);
+    const judged = async (databaseUrl: string) => {
+      const { output } = await runMigrate(
+        ['lint', '--format', 'json', '--migrations-dir', folder.dir],
+        databaseUrl,
+      );
+      const report = JSON.parse(output.slice(output.indexOf('{')));
+      return report.findings
+        .filter((finding: { rule: string }) =>
+          ['alter-column-type', 'set-not-null'].includes(finding.rule),
+        )
+        .map((finding: { file: string; severity: string }) => [
+          path.basename(finding.file),
+          finding.severity,
+        ]);
+    };
+    // By their text alone (files given without a database): two "safe only if" warnings, and
+    // SET NOT NULL an error, since the CHECK proving it was validated by another file.
+    const byText = await runMigrate(
+      [
+        'lint',
+        ...Object.keys(files).map((file) => path.join(folder.dir, file)),
+        '--format',
+        'json',
+        '--migrations-dir',
+        folder.dir,
+      ],
+      'postgres://nobody@127.0.0.1:1/none',
+    );
+    const textual = JSON.parse(byText.output.slice(byText.output.indexOf('{')))
+      .findings.filter((finding: { rule: string }) =>
+        ['alter-column-type', 'set-not-null'].includes(finding.rule),
+      )
+      .map((finding: { file: string; severity: string }) => [
+        path.basename(finding.file),
+        finding.severity,
+      ]);
+    expect(textual).toEqual([
+      ['20260103000000-widen-title.sql', 'warning'],
+      ['20260104000000-body-to-text.sql', 'warning'],
+      ['20260107000000-title-not-null.sql', 'error'],
+    ]);
+    // Replayed: varchar(50) -> varchar(100) only changes the catalog (passes), int -> text
+    // rewrites the table (an error), and the validated CHECK lets SET NOT NULL skip its scan.
+    expect(await judged(db.url)).toEqual([['20260104000000-body-to-text.sql', 'error']]);
+  });
 });
