@@ -212,7 +212,7 @@ function printReport(args: Args, report: LintMigrationsReport, config: Config): 
 }
 
 async function lint(args: Args, config: Config, logger: Logger): Promise<number> {
-  lintFormat(args);
+  lintFormat(args); // a bad --format is refused before any work
   const onlySql = args.rest.length > 0 && args.rest.every((file) => file.endsWith('.sql'));
   const database = args.database ? { url: args.database, thresholds: config.app.lint } : undefined;
   const run = (databaseUrl?: string) =>
@@ -229,7 +229,7 @@ async function lint(args: Args, config: Config, logger: Logger): Promise<number>
 }
 
 async function check(args: Args, config: Config, logger: Logger): Promise<number> {
-  lintFormat(args);
+  lintFormat(args); // a bad --format is refused before any work
   const report = await withDatabase(config, logger, (url) =>
     checkPendingData({
       migrationsDir: args.migrationsDir ?? migrationsDirOf(config),

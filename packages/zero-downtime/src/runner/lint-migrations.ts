@@ -74,6 +74,7 @@ export async function lintMigrations(
   };
 }
 
+/** `checkPendingData`: the migrations folder and the database to check. */
 export interface DataCheckOptions {
   migrationsDir?: string;
   database: DatabaseLintOptions;

@@ -25,6 +25,7 @@ import {
 } from '../ast';
 import { constraintName } from '../rules/constraint-sql';
 
+/** One check of the rows a statement meets, with the table as SQL text. */
 export type DataCheck =
   | {
       kind: 'unique';

@@ -7,6 +7,7 @@ import { ToolkitError } from '../../core/errors';
 import { redactUrl } from '../../core/url';
 import { databaseErrorOf, messageOf } from '../../runner/errors';
 
+/** The database given to the linter cannot be reached. */
 export class LintDatabaseError extends ToolkitError<'LINT_DATABASE_UNREACHABLE'> {}
 
 /** A read-only session on the database the migrations will meet. */
@@ -23,6 +24,7 @@ export interface ReadOnlySession {
   close(): Promise<void>;
 }
 
+/** Opens the linter's read-only session on `url`; every statement bounded by the timeout. */
 export async function openReadOnly(
   url: string,
   statementTimeoutMs: number,

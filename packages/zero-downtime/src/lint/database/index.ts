@@ -27,6 +27,7 @@ export interface JudgedMigration {
   statements: { text: string; line: number }[];
 }
 
+/** The database to judge against, and the thresholds (zeroDowntime.lint). */
 export interface DatabaseLintOptions {
   url: string;
   thresholds: LintThresholds;

@@ -7,6 +7,7 @@ import type { LintThresholds } from '../../core/config';
 import type { Finding } from '../types';
 import { isStatementTimeout, type ReadOnlySession } from './connection';
 
+/** A table's size as the catalog tells it. */
 export interface TableSize {
   rows: number;
   bytes: number;
@@ -27,6 +28,7 @@ const lockDurationRules = new Set([
 /** Rules that also break version N in pre-deploy, whatever the size: sized in post-deploy only. */
 const lockDurationRulesPostDeploy = new Set(['set-not-null', 'alter-column-type']);
 
+/** Whether a finding of this rule in this phase gets its severity from the table's size. */
 export function isSizeDependent(rule: string, phase: string | undefined): boolean {
   return lockDurationRules.has(rule) || (phase === 'post' && lockDurationRulesPostDeploy.has(rule));
 }

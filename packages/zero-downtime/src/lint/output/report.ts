@@ -5,12 +5,14 @@
 import { summarize } from '../format';
 import type { Finding, Phase } from '../types';
 
+/** A file the linter judged. */
 export interface LintedFile {
   /** As findings name it: relative to the working directory when inside it. */
   file: string;
   phase: Phase;
 }
 
+/** The input of every output format. */
 export interface LintReport {
   files: LintedFile[];
   findings: Finding[];

@@ -10,6 +10,7 @@ import { rules } from '../rules';
 import { squawkRulePrefix } from '../squawk';
 import { locatedFindings, type LintReport, type LocatedFinding } from './report';
 
+/** What the SARIF log needs beyond the report. */
 export interface SarifOptions {
   /** The repository root: artifact URIs are relative to it. */
   root: string;
