@@ -111,6 +111,25 @@ describe('ci.yml', () => {
     }
   });
 
+  it('lints migrations with annotations and a job summary, and uploads the SARIF even when the lint fails', () => {
+    const lintStep = indexOfStep(steps, runs(/npm run migrate:lint/), 'migrate:lint');
+    const command = steps[lintStep].run ?? '';
+    expect(command).toContain('--format github');
+    const sarif = /--sarif (\S+)/.exec(command)?.[1];
+    expect(sarif).toBeDefined();
+    const upload = indexOfStep(
+      steps,
+      (s) => /^github\/codeql-action\/upload-sarif@/.test(s.uses ?? ''),
+      'upload-sarif',
+    );
+    expect(upload).toBeGreaterThan(lintStep);
+    expect(steps[upload].with?.sarif_file).toBe(sarif);
+    expect(steps[upload].if).toContain('always()');
+    expect((workflow.jobs.test as Job & { permissions?: object }).permissions).toMatchObject({
+      'security-events': 'write',
+    });
+  });
+
   it('tests against a PostgreSQL 15 service container through DATABASE_URL', () => {
     expect(workflow.jobs.test.services?.postgres.image).toBe('postgres:15');
     const url = new URL(String(workflow.env?.DATABASE_URL));

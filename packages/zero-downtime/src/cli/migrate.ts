@@ -1,6 +1,7 @@
 /**
  * npm run migrate:pre | migrate:post | migrate:status
- * npm run migrate:lint [-- files...] [--json] [--explain]
+ * npm run migrate:lint [-- files...] [--format text|json|sarif|github] [--sarif FILE] [--database URL] [--explain]
+ * zdm migrate check [--format ...]     (the data checks of pending .sql migrations, read-only)
  * npm run migrate:create -- <pre|post> <name> [--sql]
  * npm run migrate:down -- <pre|post> [--to NAME]          (development only)
  * npm run migrate:accept -- <name>                        (development only)
@@ -8,13 +9,24 @@
  *
  * Exit codes: 0 done (lint: no error finding), 1 failed (lint: unsafe), 2 bad usage.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { UsageError, type CliCommand, type CliOptions } from './run';
 import { inProject, loadToolkitConfig, type ToolkitConfig as Config } from '../core/config';
 import { createCliLogger, type Logger } from '../core/logger';
 import { styleFor } from '../core/terminal';
 import { openScriptDatabase } from '../db/script-database';
-import { findingsToJson, formatExplained, formatFindings, summarize } from '../lint';
+import {
+  formatExplained,
+  formatFindings,
+  reportToGithubCommands,
+  reportToJson,
+  reportToMarkdownSummary,
+  reportToSarif,
+  summarize,
+  type LintReport,
+} from '../lint';
 import {
   acceptMigrationChange,
   blocksMigrate,
@@ -27,7 +39,12 @@ import {
   type Phase,
 } from '../runner';
 // Only this command needs the linter; the app imports the runner without it.
-import { lintMigrations } from '../runner/lint-migrations';
+import {
+  checkPendingData,
+  lintMigrations,
+  type LintMigrationsReport,
+} from '../runner/lint-migrations';
+import { displayPath } from '../runner/plan';
 
 /** Each subcommand: its arguments and options, then what it does. */
 const SUBCOMMANDS: Record<string, { synopsis: string; does: string }> = {
@@ -41,10 +58,19 @@ const SUBCOMMANDS: Record<string, { synopsis: string; does: string }> = {
     does: 'list every migration of both phases; exit 1 when migrate would refuse',
   },
   lint: {
-    synopsis: 'lint [files...] [--json] [--explain]',
+    synopsis:
+      'lint [files...] [--format text|json|sarif|github] [--json] [--sarif FILE] [--database URL] [--explain]',
     does:
-      'lint the pending migrations (or the files given); --json prints the findings as JSON; ' +
-      '--explain first lists every statement with the lock it takes',
+      'lint the pending migrations (or the files given); --json is --format json; --sarif also ' +
+      'writes SARIF to FILE; --database also judges against that database, read-only (table ' +
+      'sizes, and the rows that would make a statement fail); --explain first lists every ' +
+      'statement with the lock it takes',
+  },
+  check: {
+    synopsis: 'check [--format text|json|sarif|github] [--sarif FILE]',
+    does:
+      'the data checks of the pending .sql migrations against DATABASE_URL, read-only (the ' +
+      'deploy runs it before pre-deploy)',
   },
   create: {
     synopsis: 'create <pre|post> <name> [--sql]',
@@ -82,6 +108,9 @@ const OPTIONS = {
   sql: { type: 'boolean', default: false },
   json: { type: 'boolean', default: false },
   explain: { type: 'boolean', default: false },
+  format: { type: 'string' },
+  sarif: { type: 'string' },
+  database: { type: 'string' },
   to: { type: 'string' },
   'migrations-dir': { type: 'string' },
   help: { type: 'boolean', default: false },
@@ -211,27 +240,85 @@ async function accept(args: Args, config: Config, logger: Logger): Promise<numbe
   return 0;
 }
 
+const lintFormats = ['text', 'json', 'sarif', 'github'] as const;
+type LintFormat = (typeof lintFormats)[number];
+
+function lintFormat(args: Args): LintFormat {
+  const given = args.format ?? (args.json ? 'json' : 'text');
+  if (!(lintFormats as readonly string[]).includes(given)) {
+    throw new UsageError(`--format must be one of ${lintFormats.join(', ')}, got "${given}"`);
+  }
+  return given as LintFormat;
+}
+
+function toolkitVersion(): string {
+  const manifest = path.join(__dirname, '..', '..', 'package.json');
+  return (JSON.parse(fs.readFileSync(manifest, 'utf8')) as { version: string }).version;
+}
+
+function textReport(lint: LintMigrationsReport, explain: boolean): string {
+  if (lint.linted.length === 0) return 'Nothing to lint: no pending migrations.';
+  const names = lint.linted.map((file) => file.name).join(', ');
+  const explained = explain ? `${formatExplained(lint.explained)}\n\n` : '';
+  return `Linted ${names}\n\n${explained}${formatFindings(lint.findings, styleFor(process.stdout))}`;
+}
+
+function formatReport(
+  format: LintFormat,
+  lint: LintMigrationsReport,
+  config: Config,
+  explain = false,
+): string {
+  const report: LintReport = {
+    files: lint.linted.map((file) => ({ file: displayPath(file.path), phase: file.phase })),
+    findings: lint.findings,
+  };
+  if (format === 'json') return reportToJson(report);
+  if (format === 'sarif')
+    return reportToSarif(report, { root: config.root, version: toolkitVersion() });
+  if (format === 'text') return textReport(lint, explain);
+  if (config.stepSummaryFile) {
+    fs.appendFileSync(config.stepSummaryFile, `${reportToMarkdownSummary(report)}\n`);
+  }
+  return reportToGithubCommands(report);
+}
+
+function printReport(args: Args, report: LintMigrationsReport, config: Config): number {
+  console.log(formatReport(lintFormat(args), report, config, args.explain));
+  // CI prints annotations (--format github) and uploads SARIF from the same run.
+  if (args.sarif) {
+    fs.mkdirSync(path.dirname(path.resolve(args.sarif)), { recursive: true });
+    fs.writeFileSync(args.sarif, `${formatReport('sarif', report, config)}\n`);
+  }
+  return summarize(report.findings).errors > 0 ? 1 : 0;
+}
+
 async function lint(args: Args, config: Config, logger: Logger): Promise<number> {
+  lintFormat(args); // a bad --format is refused before any work
   const onlySql = args.rest.length > 0 && args.rest.every((file) => file.endsWith('.sql'));
+  const database = args.database ? { url: args.database, thresholds: config.app.lint } : undefined;
   const run = (databaseUrl?: string) =>
     lintMigrations({
       logger,
       databaseUrl,
+      database,
       files: args.rest,
       migrationsDir: args.migrationsDir ?? migrationsDirOf(config),
       settings: config.runner,
     });
   const report = onlySql ? await run() : await withDatabase(config, logger, run);
-  if (args.json) {
-    console.log(findingsToJson(report.findings));
-  } else if (report.linted.length === 0) {
-    console.log('Nothing to lint: no pending migrations.');
-  } else {
-    console.log(`Linted ${report.linted.map((file) => file.name).join(', ')}\n`);
-    if (args.explain) console.log(`${formatExplained(report.explained)}\n`);
-    console.log(formatFindings(report.findings, styleFor(process.stdout)));
-  }
-  return summarize(report.findings).errors > 0 ? 1 : 0;
+  return printReport(args, report, config);
+}
+
+async function check(args: Args, config: Config, logger: Logger): Promise<number> {
+  lintFormat(args); // a bad --format is refused before any work
+  const report = await withDatabase(config, logger, (url) =>
+    checkPendingData({
+      migrationsDir: args.migrationsDir ?? migrationsDirOf(config),
+      database: { url, thresholds: config.app.lint },
+    }),
+  );
+  return printReport(args, report, config);
 }
 
 async function run(argv: string[]): Promise<number> {
@@ -255,6 +342,8 @@ async function run(argv: string[]): Promise<number> {
       return lint(args, config, logger);
     case 'accept':
       return accept(args, config, logger);
+    case 'check':
+      return check(args, config, logger);
     default:
       throw new UsageError(`unknown command "${args.command}"`);
   }
@@ -262,7 +351,7 @@ async function run(argv: string[]): Promise<number> {
 
 export const command: CliCommand = {
   name: 'migrate',
-  summary: 'migrations: pre | post | status | lint | create | down | accept',
+  summary: 'migrations: pre | post | status | lint | check | create | down | accept',
   usage: USAGE,
   options: OPTIONS,
   subcommandUsage,

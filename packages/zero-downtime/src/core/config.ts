@@ -37,6 +37,22 @@ export interface AppContract {
   routes: ModuleExport;
   /** Liveness (never touches the database) and readiness (503 once shutdown begins). */
   health: { live: string; ready: string };
+  /** How `migrate lint --database` (and the deploy's check) judges the real database. */
+  lint: LintThresholds;
+}
+
+/** Table-size thresholds and bounds of the linter's checks against a real database. */
+export interface LintThresholds {
+  /** Below this many rows, a lock-duration error is only a warning (the lock is brief). */
+  smallTableRows: number;
+  /** From this many rows on, a lock-duration warning is an error. */
+  largeTableRows: number;
+  /** Data checks skip tables with more rows than this (they would not finish in time). */
+  scanRowLimit: number;
+  /** statement_timeout of each catalog query and data check, in ms. */
+  statementTimeoutMs: number;
+  /** Throughput the duration estimate assumes for scanning or rewriting a table, in MB/s. */
+  megabytesPerSecond: number;
 }
 
 export interface RunnerEnvironment {
@@ -56,6 +72,8 @@ export interface ToolkitConfig {
   /** The development database the app starts when DATABASE_URL is unset. */
   embeddedPostgres: { port: number; dataDir: string };
   runner: RunnerEnvironment;
+  /** GitHub Actions' job summary file ($GITHUB_STEP_SUMMARY), when running there. */
+  stepSummaryFile: string | undefined;
   app: AppContract;
 }
 
@@ -63,6 +81,26 @@ const relativePath = z
   .string()
   .min(1)
   .refine((value) => !path.isAbsolute(value), { error: 'must be relative to the project root' });
+
+const count = (fallback: number) => z.number().int().min(0).default(fallback);
+
+const lintDefaults: LintThresholds = {
+  smallTableRows: 10_000,
+  largeTableRows: 1_000_000,
+  scanRowLimit: 10_000_000,
+  statementTimeoutMs: 10_000,
+  megabytesPerSecond: 50,
+};
+
+const lintSchema = z
+  .strictObject({
+    smallTableRows: count(lintDefaults.smallTableRows),
+    largeTableRows: count(lintDefaults.largeTableRows),
+    scanRowLimit: count(lintDefaults.scanRowLimit),
+    statementTimeoutMs: z.number().int().min(1).default(lintDefaults.statementTimeoutMs),
+    megabytesPerSecond: z.number().positive().default(lintDefaults.megabytesPerSecond),
+  })
+  .default(lintDefaults);
 
 const contractSchema = z.strictObject({
   migrations: relativePath.default('migrations'),
@@ -79,6 +117,7 @@ const contractSchema = z.strictObject({
       ready: z.string().startsWith('/').default('/health/ready'),
     })
     .default({ live: '/health/live', ready: '/health/ready' }),
+  lint: lintSchema,
 });
 
 const integer = (min: number, max: number) =>
@@ -102,6 +141,7 @@ const environmentSchema = z.object({
   MIGRATION_MAX_RETRIES: integer(0, 100).default(10),
   MIGRATION_TIME_BUDGET_MS: integer(1, 86_400_000).default(180_000),
   CI: z.string().optional(),
+  GITHUB_STEP_SUMMARY: z.string().min(1).optional(),
 });
 
 const EXAMPLES: Record<string, string> = {
@@ -149,6 +189,7 @@ export function loadToolkitConfig(options: LoadConfigOptions = {}): ToolkitConfi
       maxRetries: vars.MIGRATION_MAX_RETRIES,
       timeBudgetMs: vars.MIGRATION_TIME_BUDGET_MS,
     },
+    stepSummaryFile: vars.GITHUB_STEP_SUMMARY,
     app: { name: manifest.name, ...app },
   };
 }

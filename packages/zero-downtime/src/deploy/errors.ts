@@ -8,6 +8,7 @@ export type DeployErrorCode =
   | 'BUILD_FAILED'
   | 'SHIP_FAILED'
   | 'MIGRATION_FAILED'
+  | 'DATA_CHECK_FAILED'
   | 'ROLLOUT_FAILED'
   | 'VERIFY_FAILED'
   | 'ROLLBACK_FAILED'

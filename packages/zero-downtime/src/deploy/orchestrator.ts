@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { redactUrl } from '../core/url';
-import { runChecked } from '../core/processes';
+import { commandFailure, runChecked, runCommand } from '../core/processes';
 import { DeployError, NOTHING_SERVES } from './errors';
 import { acquireDeployLock, type DeployLock } from './lock';
 import type { DeployOptions } from './options';
@@ -133,17 +133,49 @@ async function migrate(phase: 'pre' | 'post', target: Target, context: TargetCon
   }
   const dir = state.release?.dir ?? options.source;
   const cli = requireReleaseCli(dir);
+  const commandOptions = {
+    cwd: dir,
+    env: { ...options.env, DATABASE_URL: options.databaseUrl },
+    reporter,
+  };
+  if (phase === 'pre') await checkPendingData(cli, commandOptions);
   reporter.info(`zdm migrate ${phase} in ${dir} against ${redactUrl(options.databaseUrl)}`);
   try {
     await runChecked(process.execPath, [cli, 'migrate', phase], {
-      cwd: dir,
-      env: { ...options.env, DATABASE_URL: options.databaseUrl },
-      reporter,
+      ...commandOptions,
       label: `migrate:${phase}`,
     });
   } catch (error) {
     throw new DeployError('MIGRATION_FAILED', (error as Error).message, { cause: error });
   }
+}
+
+/**
+ * `zdm migrate check` of the release, before its pre-deploy migrations: refuses when the rows
+ * already there would make a pending migration fail. A release whose toolkit predates the
+ * command (exit 2, bad usage: an old release deployed again) is deployed without it.
+ */
+async function checkPendingData(
+  cli: string,
+  options: { cwd: string; env: NodeJS.ProcessEnv; reporter: Reporter },
+): Promise<void> {
+  const { reporter } = options;
+  reporter.info(
+    `zdm migrate check in ${options.cwd}: the rows the pending migrations meet, read-only`,
+  );
+  const args = [cli, 'migrate', 'check'];
+  const result = await runCommand(process.execPath, args, { ...options, label: 'migrate:check' });
+  if (result.code === 0) return;
+  if (result.code === 2 && /unknown command "check"/.test(result.output)) {
+    reporter.warn("this release's toolkit has no `zdm migrate check`: data checks skipped");
+    return;
+  }
+  throw new DeployError(
+    'DATA_CHECK_FAILED',
+    'The data checks refused: rows already in the database would make a pending migration ' +
+      'fail, or the database could not be checked (the output is above). Nothing was migrated; ' +
+      `the old version still serves. ${commandFailure(process.execPath, args, result).message}`,
+  );
 }
 
 async function failed(

@@ -1,4 +1,4 @@
-/** Human-readable and JSON output for findings. */
+/** Human-readable output for findings and for --explain (the other formats: ./output). */
 import { PLAIN, type Style } from '../core/terminal';
 import type { ExplainedStatement } from './lint';
 import type { Finding, LockReport } from './types';
@@ -52,11 +52,6 @@ export function formatFindings(findings: Finding[], style: Style = PLAIN): strin
   const blocks = findings.map((finding) => formatFinding(finding, style)).join('\n\n');
   const count = `${errors} error(s), ${warnings} warning(s).`;
   return `${blocks}\n\n${errors > 0 ? style.error(count) : style.warning(count)}`;
-}
-
-/** A stable JSON document for tools: `{ errors, warnings, findings: Finding[] }`. */
-export function findingsToJson(findings: Finding[]): string {
-  return JSON.stringify({ ...summarize(findings), findings }, null, 2);
 }
 
 /** `migrate:lint --explain`: every statement with the lock it takes, in file order. */

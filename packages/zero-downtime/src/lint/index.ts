@@ -6,8 +6,9 @@ export type {
   SqlLintOptions,
   StatementsLintOptions,
 } from './lint';
-export { formatExplained, formatFindings, findingsToJson, lockLine, summarize } from './format';
+export { formatExplained, formatFindings, lockLine, summarize } from './format';
 export { statementLock } from './locks';
+export * from './output';
 export { parseSuppressions } from './suppressions';
 export type { Suppression } from './suppressions';
 export { rules, ruleIds, linterRuleIds } from './rules';

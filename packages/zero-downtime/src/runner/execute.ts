@@ -4,7 +4,7 @@ import { databaseErrorOf, excerpt, isLockTimeout, messageOf, MigrationRunnerErro
 import type { MigrationFile } from './files';
 import type { HelpersFactory } from './helpers';
 import { dropNewInvalidIndexes, listInvalidIndexes } from './invalid-indexes';
-import { PinnedSession } from './pinned-session';
+import { PinnedSession, type SentStatement } from './pinned-session';
 import { displayPath, planMigration, type Direction, type MigrationPlan } from './plan';
 import type { RunnerSettings } from './settings';
 import { canonicalChecksumOf } from './canonical';
@@ -32,7 +32,7 @@ export interface ExecutionResult {
   attempts: number;
   transactional: boolean;
   /** Every statement the migration sent, in order, from its successful attempt. */
-  statements: string[];
+  statements: SentStatement[];
 }
 
 interface AttemptFailure {
@@ -91,8 +91,12 @@ async function attemptMigration(
   plan: MigrationPlan,
   options: ExecutionOptions,
   record: RecordFields,
-): Promise<{ statements: string[] } | AttemptFailure> {
-  const session = await PinnedSession.open({ ...options, migrationName: file.name });
+): Promise<{ statements: SentStatement[] } | AttemptFailure> {
+  const session = await PinnedSession.open({
+    ...options,
+    migrationName: file.name,
+    migrationPath: file.kind === 'ts' ? file.path : undefined,
+  });
   options.monitor.watch(session.pid);
   try {
     const invalidBefore = plan.transactional ? [] : await listInvalidIndexes(session);

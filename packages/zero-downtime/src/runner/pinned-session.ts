@@ -1,3 +1,5 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { QueryTypes, Sequelize, type Options } from 'sequelize';
 import type { Logger } from '../core/logger';
 import { loadSqlParser } from '../sql/split';
@@ -17,6 +19,8 @@ export interface SessionOptions {
   databaseUrl: string;
   settings: RunnerSettings;
   migrationName: string;
+  /** The migration's source file: a .ts migration's statements get the line that sent them. */
+  migrationPath?: string;
   logger: Logger;
   serverVersion?: string;
 }
@@ -24,6 +28,12 @@ export interface SessionOptions {
 export interface CurrentStatement {
   text: string;
   /** Line in the .sql file, when the statement came from one. */
+  line?: number;
+}
+
+/** A statement the migration sent, with the line of its file that sent it when known. */
+export interface SentStatement {
+  text: string;
   line?: number;
 }
 
@@ -41,7 +51,7 @@ export class PinnedSession {
   readonly sequelize: Sequelize;
   pid = 0;
   /** Every statement the migration itself sent, in order (what the linter reads for .ts). */
-  readonly statements: string[] = [];
+  readonly statements: SentStatement[] = [];
   current: CurrentStatement | undefined;
   inTransaction = false;
   private nextLine: number | undefined;
@@ -157,14 +167,21 @@ export class PinnedSession {
 
   private capture(message: string): void {
     if (this.internalDepth > 0) return;
-    this.statements.push(message.replace(/^Executing \([^)]*\): /, ''));
+    const text = message.replace(/^Executing \([^)]*\): /, '');
+    this.statements.push({ text, line: this.current?.line });
+  }
+
+  /** The line of the migration file on the stack of this query call (a .ts migration's call). */
+  private callerLine(): number | undefined {
+    const file = this.options.migrationPath;
+    return file === undefined ? undefined : callerLineIn(file);
   }
 
   /** Every statement of the migration goes through here, whoever sends it. */
   private async migrationQuery(sql: unknown, queryOptions?: unknown): Promise<unknown> {
     if (this.internalDepth > 0) return this.rawQuery(sql as string, queryOptions as object);
     const text = typeof sql === 'string' ? sql : String((sql as { query?: unknown }).query ?? '');
-    this.current = { text, line: this.nextLine };
+    this.current = { text, line: this.nextLine ?? this.callerLine() };
     this.nextLine = undefined;
     const plan = planSql(text);
     if (this.inTransaction && plan.controlsTransaction) {
@@ -187,4 +204,21 @@ export class PinnedSession {
     if (plan.validates) return this.withTimeouts({ statementTimeoutMs: 0 }, send);
     return send();
   }
+}
+
+/**
+ * The line in `file` of the nearest frame of the current stack (async frames included) that
+ * runs code of that file: where a migration called queryInterface, sequelize.query or a helper.
+ */
+export function callerLineIn(file: string): number | undefined {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 100;
+  const stack = new Error().stack ?? '';
+  Error.stackTraceLimit = limit;
+  const wanted = path.resolve(file);
+  for (const match of stack.matchAll(/(?:\(|at )((?:file:\/\/)?[^\s()]+):(\d+):\d+\)?$/gm)) {
+    const frameFile = match[1].startsWith('file://') ? fileURLToPath(match[1]) : match[1];
+    if (path.resolve(frameFile) === wanted) return Number(match[2]);
+  }
+  return undefined;
 }

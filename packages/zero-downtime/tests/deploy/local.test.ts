@@ -251,4 +251,26 @@ describe('npm run deploy -- --target local', () => {
       fs.rmSync(otherRoot, { recursive: true, force: true });
     }
   });
+
+  it('refuses before migrate-pre when a pending migration would fail on the rows already there, and migrates nothing', async () => {
+    const serving = new Set((await servedCommits()).commits.values());
+    await query("INSERT INTO deploy_notes (note) VALUES ('same'), ('same'), ('other')");
+    repo.commit('release whose unique index meets duplicates', {
+      'migrations/pre-deploy/20300103000000-unique-deploy-notes.sql':
+        'CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS deploy_notes_note_key ON deploy_notes (note);\n',
+    });
+    const refused = await deploy('--ready-timeout', '30000');
+    expect(refused.code).toBe(1);
+    expect(refused.output).toContain('error  data-duplicate-keys');
+    expect(refused.output).toContain('1 key(s) appear more than once, in 2 rows');
+    expect(refused.output).toContain('FAILED at migrate-pre');
+    expect(refused.output).not.toContain('zdm migrate pre in');
+    expect(
+      await query(
+        "SELECT to_regclass('deploy_notes_note_key') AS index, count(*)::int AS n FROM zdm_migrations WHERE name = '20300103000000-unique-deploy-notes'",
+      ),
+    ).toEqual([{ index: null, n: 0 }]);
+    const unchanged = await servedCommits();
+    expect(new Set(unchanged.commits.values())).toEqual(serving);
+  });
 });

@@ -73,7 +73,8 @@ describe('migrate:lint', () => {
     );
     const { code, output } = await migrate('lint');
     expect(code).toBe(1);
-    expect(output).toContain('20260102000000-index-users-created-at.ts');
+    // The line of the queryInterface call that sent the statement.
+    expect(output).toContain('20260102000000-index-users-created-at.ts:2  error');
     expect(output).toContain('create-index-non-concurrent');
     expect(output).toContain('CREATE INDEX "users_created_at" ON "users" ("created_at")');
     expect(await appliedNames(db.url)).toEqual([]);
@@ -138,5 +139,104 @@ describe('migrate:lint', () => {
     expect(findings).toContain(
       'Lock: SHARE on users: blocks writes (reads go on); scans the table',
     );
+  });
+
+  it('--format github annotates the line of the call in a .ts migration, writes the job summary and --sarif a SARIF log', async () => {
+    const migration = folder.write(
+      'pre-deploy/20260102000000-index-users-created-at.ts',
+      `// An index for the reports page.
+export async function up({ queryInterface }) {
+  const table = 'users';
+  await queryInterface.addIndex(table, ['created_at']);
+}`,
+    );
+    const summary = path.join(folder.dir, 'summary.md');
+    const sarif = path.join(folder.dir, 'lint.sarif');
+    const { code, output } = await runMigrate(
+      ['lint', '--format', 'github', '--sarif', sarif, '--migrations-dir', folder.dir],
+      db.url,
+      { GITHUB_STEP_SUMMARY: summary },
+    );
+    expect(code).toBe(1);
+    expect(output).toContain(
+      `::error file=${migration},line=4,col=1,title=create-index-non-concurrent (pre-deploy)::`,
+    );
+    const table = fs.readFileSync(summary, 'utf8');
+    expect(table).toContain('| Severity | Rule | Phase | Where | Why |');
+    expect(table).toContain(`| error | create-index-non-concurrent | pre | ${migration}:4 |`);
+    const log = JSON.parse(fs.readFileSync(sarif, 'utf8'));
+    expect(log.runs[0].results[0]).toMatchObject({
+      ruleId: 'create-index-non-concurrent',
+      level: 'error',
+      locations: [{ physicalLocation: { region: { startLine: 4 } } }],
+    });
+  });
+
+  it('refuses an unknown --format with what it accepts', async () => {
+    const { code, output } = await migrate('lint', '--format', 'xml');
+    expect(code).toBe(2);
+    expect(output).toContain('--format must be one of text, json, sarif, github, got "xml"');
+  });
+
+  it('replays earlier .sql migrations, so a type change or SET NOT NULL is decided from the schema it meets', async () => {
+    const files = {
+      'pre-deploy/20260102000000-create-notes.sql':
+        'CREATE TABLE notes (id bigint PRIMARY KEY, title varchar(50), body int);\n',
+      'post-deploy/20260103000000-widen-title.sql':
+        'ALTER TABLE notes ALTER COLUMN title TYPE varchar(100);\n',
+      'post-deploy/20260104000000-body-to-text.sql':
+        'ALTER TABLE notes ALTER COLUMN body TYPE text;\n',
+      'pre-deploy/20260105000000-check-title.sql':
+        'ALTER TABLE notes ADD CONSTRAINT notes_title_not_null CHECK (title IS NOT NULL) NOT VALID;\n',
+      'post-deploy/20260106000000-validate-title.sql':
+        'ALTER TABLE notes VALIDATE CONSTRAINT notes_title_not_null;\n',
+      'post-deploy/20260107000000-title-not-null.sql':
+        'ALTER TABLE notes ALTER COLUMN title SET NOT NULL;\n',
+    };
+    for (const [file, sql] of Object.entries(files)) folder.write(file, sql);
+    const judged = async (databaseUrl: string) => {
+      const { output } = await runMigrate(
+        ['lint', '--format', 'json', '--migrations-dir', folder.dir],
+        databaseUrl,
+      );
+      const report = JSON.parse(output.slice(output.indexOf('{')));
+      return report.findings
+        .filter((finding: { rule: string }) =>
+          ['alter-column-type', 'set-not-null'].includes(finding.rule),
+        )
+        .map((finding: { file: string; severity: string }) => [
+          path.basename(finding.file),
+          finding.severity,
+        ]);
+    };
+    // By their text alone (files given without a database): two "safe only if" warnings, and
+    // SET NOT NULL an error, since the CHECK proving it was validated by another file.
+    const byText = await runMigrate(
+      [
+        'lint',
+        ...Object.keys(files).map((file) => path.join(folder.dir, file)),
+        '--format',
+        'json',
+        '--migrations-dir',
+        folder.dir,
+      ],
+      'postgres://nobody@127.0.0.1:1/none',
+    );
+    const textual = JSON.parse(byText.output.slice(byText.output.indexOf('{')))
+      .findings.filter((finding: { rule: string }) =>
+        ['alter-column-type', 'set-not-null'].includes(finding.rule),
+      )
+      .map((finding: { file: string; severity: string }) => [
+        path.basename(finding.file),
+        finding.severity,
+      ]);
+    expect(textual).toEqual([
+      ['20260103000000-widen-title.sql', 'warning'],
+      ['20260104000000-body-to-text.sql', 'warning'],
+      ['20260107000000-title-not-null.sql', 'error'],
+    ]);
+    // Replayed: varchar(50) -> varchar(100) only changes the catalog (passes), int -> text
+    // rewrites the table (an error), and the validated CHECK lets SET NOT NULL skip its scan.
+    expect(await judged(db.url)).toEqual([['20260104000000-body-to-text.sql', 'error']]);
   });
 });
