@@ -6,6 +6,8 @@
  * report for every relation it names, and no other relation that existed before may hold more
  * than ROW EXCLUSIVE (tables a statement only reads or writes rows of, and indexes).
  *
+ * Whether a statement rewrites a table is checked too: a rewrite gives the table a new
+ * relfilenode (compareWork).
  * Statements the linter has no lock entry for (DO, CALL) must get the not-judged warning instead.
  * Statements that cannot run in a transaction (CONCURRENTLY, VACUUM) run in autocommit while a
  * second connection holds a lock that makes them wait (see blockerLocks): a third connection
@@ -180,10 +182,42 @@ function reportOf(statement: SqlStatement): LockReport {
   return lock;
 }
 
+/** The storage file of each relation: a rewrite gives the table a new one. */
+async function fileNodes(client: Client, oids: number[]): Promise<Map<number, number>> {
+  const { rows } = await client.query<{ oid: number; node: number }>(
+    `SELECT oid::int AS oid, relfilenode::int AS node FROM pg_class
+      WHERE oid = ANY($1::oid[]) AND relkind IN ('r', 'm')`,
+    [oids],
+  );
+  return new Map(rows.map((row) => [row.oid, row.node]));
+}
+
+/**
+ * A statement reported as rewriting a table gives a table it names a new storage file; one
+ * reported as catalog-only or as a scan gives none a new file. (Type changes whose report
+ * carries the binary-coercible condition, and TRUNCATE, which replaces the file as it empties
+ * it, are not asserted.)
+ */
+function compareWork(
+  statement: string,
+  lock: LockReport,
+  before: Map<number, number>,
+  after: Map<number, number>,
+) {
+  // A dropped table has no file any more: that is not a rewrite.
+  const rewritten = [...before].some(([oid, node]) => after.has(oid) && after.get(oid) !== node);
+  if (lock.work === 'rewrite' && !lock.summary.includes('binary-coercible')) {
+    expect({ statement, rewritten }).toEqual({ statement, rewritten: true });
+  } else if (['catalog', 'scan', 'none'].includes(lock.work)) {
+    expect({ statement, rewritten }).toEqual({ statement, rewritten: false });
+  }
+}
+
 async function checkInTransaction(client: Client, statement: SqlStatement): Promise<void> {
   const lock = reportOf(statement);
   const relations = await relationsNow(client);
   const expected = await expectedLocks(client, lock);
+  const before = await fileNodes(client, [...expected.keys()]);
   await client.query('BEGIN');
   await client.query(statement.text);
   const { rows } = await client.query<HeldLock>(
@@ -192,6 +226,7 @@ async function checkInTransaction(client: Client, statement: SqlStatement): Prom
   );
   await client.query('COMMIT');
   compare(statement.text, lock, expected, strongestPerRelation(rows), relations);
+  compareWork(statement.text, lock, before, await fileNodes(client, [...before.keys()]));
 }
 
 /** Resolves once the backend waits on a lock (granted = false), or rejects if `done` settles. */

@@ -270,7 +270,10 @@ const classifiers: Readonly<Record<string, Classifier>> = {
     ...reads(stmt.query, 'catalog'),
   ],
   RefreshMatViewStmt: (stmt: RefreshMatViewStmt) => [
-    lock(stmt.relation, stmt.concurrent ? 'EXCLUSIVE' : 'ACCESS EXCLUSIVE', 'rewrite'),
+    // CONCURRENTLY applies the differences to the rows; without it, the view is rewritten.
+    stmt.concurrent
+      ? lock(stmt.relation, 'EXCLUSIVE', 'rows')
+      : lock(stmt.relation, 'ACCESS EXCLUSIVE', 'rewrite'),
   ],
   DropStmt: drop,
   RenameStmt: rename,
