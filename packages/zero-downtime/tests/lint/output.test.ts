@@ -79,6 +79,7 @@ describe('--format json', () => {
       'message',
       'recipe',
       'statement',
+      'lock',
     ]);
   });
 

@@ -134,7 +134,7 @@ describe('migrate:lint', () => {
         '  Lock: SHARE UPDATE EXCLUSIVE on users: blocks other schema changes and VACUUM (reads and writes go on); scans the table',
     );
     expect(explained).toMatch(
-      /20260103000000-index-users-email\.ts\n {2}> CREATE INDEX "users_email" ON "users" \("email"\)\n {2}Lock: SHARE on users: blocks writes \(reads go on\); scans the table/,
+      /20260103000000-index-users-email\.ts:2\n {2}> CREATE INDEX "users_email" ON "users" \("email"\)\n {2}Lock: SHARE on users: blocks writes \(reads go on\); scans the table/,
     );
     expect(findings).toContain(
       'Lock: SHARE on users: blocks writes (reads go on); scans the table',
