@@ -17,9 +17,9 @@ import { createLogger } from '../app/logger';
  * a burst of load from elsewhere on a shared machine hits one pair of runs, not one side: the
  * ratio reported is the median of the pairs' ratios.
  */
-const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 5);
+const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 8);
 
 interface Figures {
   rps: number;
