@@ -21,7 +21,7 @@ async function timeToReady(command: string, args: string[]): Promise<number> {
   const child = spawn(command, args, {
     cwd: root,
     detached: true,
-    stdio: 'ignore',
+    stdio: process.env.BENCH_DEBUG ? 'inherit' : 'ignore',
     env: {
       ...process.env,
       DATABASE_URL: '',
@@ -32,7 +32,6 @@ async function timeToReady(command: string, args: string[]): Promise<number> {
       EMBEDDED_POSTGRES_PORT: String(await freePort()),
     },
   });
-  const exited = new Promise((resolve) => child.once('exit', resolve));
   try {
     for (const until = Date.now() + 180_000; Date.now() < until;) {
       const ready = await fetch(`http://127.0.0.1:${port}/health/ready`).then(
@@ -44,9 +43,25 @@ async function timeToReady(command: string, args: string[]): Promise<number> {
     }
     throw new Error(`${command} ${args.join(' ')} was not ready within 180 s`);
   } finally {
-    process.kill(-child.pid!, 'SIGTERM');
-    await exited;
+    await stopGroup(child.pid!);
   }
+}
+
+/**
+ * Stops the whole process group and waits until none of it is left: npm exits on SIGTERM at
+ * once while the app still drains and stops its database, which the next start would meet.
+ */
+async function stopGroup(pgid: number): Promise<void> {
+  const alive = () => {
+    try {
+      process.kill(-pgid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (alive()) process.kill(-pgid, 'SIGTERM');
+  while (alive()) await new Promise((resolve) => setTimeout(resolve, 20));
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1];
