@@ -15,6 +15,7 @@ import { parseArgs } from 'node:util';
 import { UsageError, type CliCommand, type CliOptions } from './run';
 import { inProject, loadToolkitConfig, type ToolkitConfig as Config } from '../core/config';
 import { createCliLogger, type Logger } from '../core/logger';
+import { toolkitRoot } from '../core/project';
 import { styleFor } from '../core/terminal';
 import { openScriptDatabase } from '../db/script-database';
 import {
@@ -252,7 +253,7 @@ function lintFormat(args: Args): LintFormat {
 }
 
 function toolkitVersion(): string {
-  const manifest = path.join(__dirname, '..', '..', 'package.json');
+  const manifest = path.join(toolkitRoot(), 'package.json');
   return (JSON.parse(fs.readFileSync(manifest, 'utf8')) as { version: string }).version;
 }
 

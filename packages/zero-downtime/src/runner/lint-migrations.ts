@@ -225,12 +225,11 @@ async function runAndLint(
       continue;
     }
     if (file.kind === 'sql') {
-      const replay = await lintReplayedSql(file, url);
+      const source = fs.readFileSync(file.path, 'utf8');
+      const replay = await lintReplayedSql(file, source, url);
       findings.push(...replay.findings);
-      explained.push(
-        ...(await explainSql(fs.readFileSync(file.path, 'utf8'), displayPath(file.path))),
-      );
-      if (options.database) judged.push(judgedSql(file, fs.readFileSync(file.path, 'utf8')));
+      explained.push(...(await explainSql(source, displayPath(file.path))));
+      if (options.database) judged.push(judgedSql(file, source));
       if (!replay.failure) continue;
       findings.push(failedRunFinding(file, replay.failure));
       break;

@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import { Client } from 'pg';
 import { lintSql, type Finding } from '../lint';
 import { decideFromSchema, runProbed, type StatementSchema } from '../lint/replay';
@@ -15,9 +14,9 @@ import { displayPath } from './plan';
  */
 export async function lintReplayedSql(
   file: MigrationFile,
+  source: string,
   url: string,
 ): Promise<{ findings: Finding[]; failure?: MigrationRunnerError }> {
-  const source = fs.readFileSync(file.path, 'utf8');
   const findings = await lintSql(source, { file: displayPath(file.path), phase: file.phase });
   let statements;
   try {
