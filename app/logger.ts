@@ -83,7 +83,7 @@ export function createLogger(
 /**
  * Winston formats (and redacts) a line before its transports filter it by level, so a
  * `logger.debug` at LOG_LEVEL=info costs as much as a written line. Each level method here
- * returns at once when its level is off.
+ * (and `log` with a level) returns at once when its level is off.
  */
 function skipDisabledLevels(logger: Logger): Logger {
   const methods = logger as unknown as Record<string, winston.LeveledLogMethod>;
@@ -94,6 +94,12 @@ function skipDisabledLevels(logger: Logger): Logger {
         ? write.apply(logger, args)
         : logger) as winston.LeveledLogMethod;
   }
+  // logger.log(level, message, meta) too; an info object (one argument) goes through as is.
+  const log = logger.log;
+  logger.log = ((...args: Parameters<winston.LogMethod>) =>
+    typeof args[0] === 'string' && args.length > 1 && !logger.isLevelEnabled(args[0])
+      ? logger
+      : log.apply(logger, args)) as winston.LogMethod;
   return logger;
 }
 

@@ -72,7 +72,7 @@ function answerDeadline(req: Request, res: Response): void {
 
 function logRequest(logger: Logger, req: Request, res: Response, seconds: number): void {
   const level = res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'http';
-  // Winston formats a line before its transports filter by level: skip that work here.
+  // The logger drops a line of a level that is off; return before building its fields.
   if (!logger.isLevelEnabled(level)) return;
   logger.log(level, `${req.method} ${req.originalUrl} ${res.statusCode}`, {
     requestId: req.id,
