@@ -34,7 +34,8 @@ interface SocketState {
  * - while shutting down every response carries `Connection: close` (see app.ts), so a socket
  *   that serves one more request is closed by Node right after it, with the client told;
  * - a socket that was never told is closed only after it has been quiet (no request in flight,
- *   no byte of a new request received) for the whole quiet window;
+ *   no byte of a new request received) for the whole quiet window, judged only once the event
+ *   loop has read what already arrived;
  * - whatever is left at the hard deadline is destroyed.
  */
 export class ConnectionTracker {
@@ -65,6 +66,7 @@ export class ConnectionTracker {
   async closeWhenQuiet(options: { quietMs: number; deadlineMs: number }): Promise<boolean> {
     const until = this.now() + options.deadlineMs;
     for (;;) {
+      await afterPendingReads();
       this.closeQuietSockets(options.quietMs);
       if (this.sockets.size === 0) return true;
       if (this.now() >= until) return false;
@@ -147,6 +149,16 @@ function stopAccepting(server: Server): Promise<void> {
   return new Promise((resolve) => {
     net.Server.prototype.close.call(server, () => resolve());
   });
+}
+
+/**
+ * Resolves in the event loop's check phase, which comes after its poll phase has read every
+ * socket that is readable. A sweep run straight from a timer comes before that poll: after the
+ * loop was busy (a CPU-heavy request, a loaded machine), a request already in a socket's
+ * receive buffer would not show in `bytesRead` yet, and closing that socket resets the client.
+ */
+function afterPendingReads(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 function sleep(ms: number): Promise<void> {

@@ -1,0 +1,99 @@
+import http from 'node:http';
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { ConnectionTracker } from '../../app/http/graceful-shutdown';
+
+/**
+ * The tracker on a real server and a raw keep-alive socket, so the test controls exactly when
+ * the next request's bytes reach the server and what the event loop does meanwhile.
+ */
+
+const REQUEST = 'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n';
+
+function busyWait(ms: number): void {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    // Keeps the event loop blocked, as a CPU-bound request or a loaded machine does.
+  }
+}
+
+/** A raw client socket that collects what the server sends and how the socket ended. */
+function connect(
+  port: number,
+): Promise<{ socket: net.Socket; received: () => string; ended: Promise<string> }> {
+  return new Promise((resolve, reject) => {
+    let data = '';
+    const socket = net.connect(port, '127.0.0.1');
+    const ended = new Promise<string>((done) => {
+      socket.on('error', (error: NodeJS.ErrnoException) => done(error.code ?? error.message));
+      socket.on('close', () => done('closed'));
+    });
+    socket.on('data', (chunk: Buffer) => (data += chunk.toString('latin1')));
+    socket.once('connect', () => resolve({ socket, received: () => data, ended }));
+    socket.once('error', reject);
+  });
+}
+
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
+describe('ConnectionTracker', () => {
+  let server: http.Server;
+  let tracker: ConnectionTracker;
+  let port: number;
+  let respondedAt = 0;
+  let onRequest: (url: string | undefined) => void = () => {};
+
+  beforeEach(async () => {
+    server = http.createServer((req, res) => {
+      onRequest(req.url);
+      res.on('close', () => (respondedAt = Date.now()));
+      res.end('ok');
+    });
+    tracker = new ConnectionTracker(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as AddressInfo).port;
+  });
+
+  afterEach(async () => {
+    tracker.destroyAll();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it('answers a request whose bytes arrived while another request blocked the event loop past the quiet window, instead of resetting the socket', async () => {
+    const idle = await connect(port);
+    idle.socket.write(REQUEST);
+    await until(() => idle.received().includes('ok'));
+    onRequest = (url) => {
+      if (url !== '/busy') return;
+      // While this request holds the loop, the idle socket's next request reaches the
+      // server's receive buffer and the sweep falls due: when the loop is free again, the
+      // sweep must not judge the socket by a byte count the loop has not read yet.
+      idle.socket.write(REQUEST);
+      busyWait(120);
+    };
+
+    const closed = tracker.closeWhenQuiet({ quietMs: 50, deadlineMs: 5_000 });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const busy = await connect(port);
+    busy.socket.write('GET /busy HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+
+    expect(await idle.ended).toBe('closed');
+    expect(idle.received().match(/HTTP\/1\.1 200/g)).toHaveLength(2);
+    expect(await busy.ended).toBe('closed');
+    expect(await closed).toBe(true);
+  });
+
+  it('closes a socket that stays quiet for the window', async () => {
+    const client = await connect(port);
+    client.socket.write(REQUEST);
+    await until(() => client.received().includes('ok'));
+
+    expect(await tracker.closeWhenQuiet({ quietMs: 100, deadlineMs: 5_000 })).toBe(true);
+    // Not before the socket had been quiet for the window since its last response.
+    expect(Date.now() - respondedAt).toBeGreaterThanOrEqual(100);
+    expect(await client.ended).toBe('closed');
+    expect(tracker.size).toBe(0);
+  });
+});
