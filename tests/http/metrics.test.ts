@@ -1,5 +1,8 @@
 import { QueryTypes } from 'sequelize';
 import request from 'supertest';
+import type { Sequelize } from 'sequelize';
+import { Lifecycle } from '../../app/http/lifecycle';
+import { AppMetrics } from '../../app/http/metrics';
 import { mountedRoutes } from '../../app/http/routes';
 import { resources } from '../../app/routes';
 import { createTestApp, startTestServer, type TestApp } from '../support/app';
@@ -137,5 +140,33 @@ describe('GET /metrics', () => {
     } finally {
       await server.close();
     }
+  });
+});
+
+describe('the request duration histogram', () => {
+  it('exposes cumulative buckets, +Inf, sum and count per series, as Prometheus reads them', async () => {
+    const sequelize = { connectionManager: {} } as unknown as Sequelize;
+    const metrics = new AppMetrics({ sequelize, lifecycle: new Lifecycle() });
+    for (const seconds of [0.003, 0.02, 0.3, 20])
+      metrics.observe('GET', '/things/:id', 200, seconds);
+    metrics.observe('POST', '/things', 201, 0.005);
+
+    const { body } = await metrics.exposition();
+    expect(body).toContain('# TYPE http_request_duration_seconds histogram');
+    const get = { method: 'GET', route: '/things/:id', status: '200' };
+    const bucket = (le: string, labels = get) =>
+      sample(body, 'http_request_duration_seconds_bucket', { ...labels, le });
+    expect(['0.005', '0.01', '0.025', '0.25', '0.5', '10', '+Inf'].map((le) => bucket(le))).toEqual(
+      [1, 1, 2, 2, 3, 3, 4],
+    );
+    expect(sample(body, 'http_request_duration_seconds_sum', get)).toBeCloseTo(20.323);
+    expect(sample(body, 'http_request_duration_seconds_count', get)).toBe(4);
+    expect(sample(body, 'http_requests_total', get)).toBe(4);
+    // A duration equal to a bound falls in that bound's bucket (Prometheus' "less or equal").
+    const post = { method: 'POST', route: '/things', status: '201' };
+    expect(bucket('0.005', post)).toBe(1);
+
+    metrics.registry.resetMetrics();
+    expect(sample((await metrics.exposition()).body, 'http_requests_total', get)).toBeUndefined();
   });
 });
