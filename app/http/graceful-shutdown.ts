@@ -19,11 +19,12 @@ const QUIET_FLOOR_MS = 1_000;
 const SWEEP_EVERY_MS = 25;
 
 interface SocketState {
-  inFlight: number;
-  /** When the last response on this socket finished (or the socket opened). */
+  /** The response to the socket's latest request: in flight until it has finished. */
+  latest: ServerResponse | undefined;
+  /** When a sweep last saw the socket busy or reading (or when it opened). */
   quietSince: number;
-  /** `socket.bytesRead` when it went quiet: more bytes mean a request is arriving. */
-  bytesReadWhenQuiet: number;
+  /** `socket.bytesRead` at that sweep: more bytes since mean a request is arriving. */
+  bytesRead: number;
 }
 
 /**
@@ -37,6 +38,7 @@ interface SocketState {
  *   no byte of a new request received) for the whole quiet window, judged only once the event
  *   loop has read what already arrived;
  * - whatever is left at the hard deadline is destroyed.
+ * Quiet is judged by sweeps that run only while shutting down; a request costs one field set.
  */
 export class ConnectionTracker {
   private readonly sockets = new Map<Socket, SocketState>();
@@ -46,7 +48,10 @@ export class ConnectionTracker {
     private readonly now: () => number = Date.now,
   ) {
     server.on('connection', (socket: Socket) => this.track(socket));
-    server.on('request', (req: IncomingMessage, res: ServerResponse) => this.onRequest(req, res));
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      const state = this.sockets.get(req.socket);
+      if (state) state.latest = res;
+    });
   }
 
   get size(): number {
@@ -55,8 +60,20 @@ export class ConnectionTracker {
 
   describe(): string {
     let busy = 0;
-    for (const state of this.sockets.values()) if (state.inFlight > 0) busy++;
+    for (const state of this.sockets.values()) if (inFlight(state)) busy++;
     return `${this.sockets.size} connection(s), ${busy} with a request in flight`;
+  }
+
+  /** Sweeps for this long without closing anything: how long each socket has been quiet. */
+  async watch(ms: number): Promise<void> {
+    const until = this.now() + ms;
+    for (;;) {
+      await afterPendingReads();
+      this.sweep(undefined);
+      const left = until - this.now();
+      if (left <= 0) return;
+      await sleep(Math.min(SWEEP_EVERY_MS, left));
+    }
   }
 
   /**
@@ -67,7 +84,7 @@ export class ConnectionTracker {
     const until = this.now() + options.deadlineMs;
     for (;;) {
       await afterPendingReads();
-      this.closeQuietSockets(options.quietMs);
+      this.sweep(options.quietMs);
       if (this.sockets.size === 0) return true;
       if (this.now() >= until) return false;
       await sleep(SWEEP_EVERY_MS);
@@ -79,35 +96,27 @@ export class ConnectionTracker {
   }
 
   private track(socket: Socket): void {
-    this.sockets.set(socket, { inFlight: 0, quietSince: this.now(), bytesReadWhenQuiet: 0 });
+    this.sockets.set(socket, { latest: undefined, quietSince: this.now(), bytesRead: 0 });
     socket.once('close', () => this.sockets.delete(socket));
   }
 
-  private onRequest(req: IncomingMessage, res: ServerResponse): void {
-    const state = this.sockets.get(req.socket);
-    if (!state) return;
-    state.inFlight++;
-    // 'close' is emitted once per response; `on` costs less than `once` on every request.
-    res.on('close', () => {
-      state.inFlight--;
-      state.quietSince = this.now();
-      state.bytesReadWhenQuiet = req.socket.bytesRead;
-    });
-  }
-
-  private closeQuietSockets(quietMs: number): void {
+  /** Notes which sockets are busy; with a quiet window, closes those quiet for all of it. */
+  private sweep(quietMs: number | undefined): void {
     const now = this.now();
     for (const [socket, state] of this.sockets) {
-      if (state.inFlight > 0) continue;
-      if (socket.bytesRead !== state.bytesReadWhenQuiet) {
-        // A request is arriving: its response will carry Connection: close.
-        state.bytesReadWhenQuiet = socket.bytesRead;
+      if (inFlight(state) || socket.bytesRead !== state.bytesRead) {
+        // Busy, or a request is arriving: its response will carry Connection: close.
+        state.bytesRead = socket.bytesRead;
         state.quietSince = now;
-        continue;
+      } else if (quietMs !== undefined && now - state.quietSince >= quietMs) {
+        socket.destroy();
       }
-      if (now - state.quietSince >= quietMs) socket.destroy();
     }
   }
+}
+
+function inFlight(state: SocketState): boolean {
+  return state.latest !== undefined && !state.latest.writableFinished;
 }
 
 /**
@@ -125,7 +134,7 @@ export async function drainServer(
 ): Promise<void> {
   lifecycle.beginShutdown();
   logger.info(`shutdown: readiness now fails; draining for ${timings.drainDelayMs} ms`);
-  await sleep(timings.drainDelayMs);
+  await tracker.watch(timings.drainDelayMs);
 
   const closed = stopAccepting(server);
   logger.info(`shutdown: stopped accepting; ${tracker.describe()}`);

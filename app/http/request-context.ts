@@ -41,8 +41,8 @@ export function requestContext({ logger, metrics, deadlineMs }: RequestContextOp
   const deadlines = deadlineMs > 0 ? new DeadlineQueue(deadlineMs, answerDeadline) : undefined;
   return (req: Request, res: Response, next: NextFunction): void => {
     const started = performance.now();
-    const given = req.get('x-request-id');
-    req.id = given && REQUEST_ID.test(given) ? given : randomUUID();
+    const given = req.headers['x-request-id'];
+    req.id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     res.setHeader('X-Request-Id', req.id);
     const pending = deadlines?.add(req, res, started);
     // 'close' (emitted once) follows 'finish' on a completed response and also fires when the

@@ -43,13 +43,12 @@ describe('ConnectionTracker', () => {
   let tracker: ConnectionTracker;
   let port: number;
   let respondedAt = 0;
-  let onRequest: (url: string | undefined) => void = () => {};
+  let onRequest: (url: string | undefined) => Promise<void> | void = () => {};
 
   beforeEach(async () => {
     server = http.createServer((req, res) => {
-      onRequest(req.url);
       res.on('close', () => (respondedAt = Date.now()));
-      res.end('ok');
+      void Promise.resolve(onRequest(req.url)).then(() => res.end('ok'));
     });
     tracker = new ConnectionTracker(server);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -83,6 +82,37 @@ describe('ConnectionTracker', () => {
     expect(idle.received().match(/HTTP\/1\.1 200/g)).toHaveLength(2);
     expect(await busy.ended).toBe('closed');
     expect(await closed).toBe(true);
+  });
+
+  it('keeps a socket whose request is still in flight open past the quiet window, and closes it once quiet', async () => {
+    let answer: (() => void) | undefined;
+    onRequest = (url) => {
+      if (url === '/slow') return new Promise<void>((resolve) => (answer = resolve));
+    };
+    const client = await connect(port);
+    client.socket.write('GET /slow HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+    await until(() => answer !== undefined);
+
+    const closed = tracker.closeWhenQuiet({ quietMs: 50, deadlineMs: 5_000 });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(tracker.describe()).toBe('1 connection(s), 1 with a request in flight');
+    answer!();
+    expect(await closed).toBe(true);
+    expect(client.received()).toMatch(/^HTTP\/1\.1 200/);
+    expect(client.received()).toMatch(/ok$/);
+    expect(await client.ended).toBe('closed');
+  });
+
+  it('counts the quiet time watched during the drain: a socket quiet all along closes at once', async () => {
+    const client = await connect(port);
+    client.socket.write(REQUEST);
+    await until(() => client.received().includes('ok'));
+    await tracker.watch(2_100);
+    const startedAt = Date.now();
+    expect(await tracker.closeWhenQuiet({ quietMs: 2_000, deadlineMs: 5_000 })).toBe(true);
+    // Well before a quiet window counted from now would have ended.
+    expect(Date.now() - startedAt).toBeLessThan(1_500);
+    expect(await client.ended).toBe('closed');
   });
 
   it('closes a socket that stays quiet for the window', async () => {
