@@ -274,10 +274,18 @@ describe('kubernetes deploy target', () => {
   });
 
   it('runs the data check as a Job before the pre-deploy Job, and a refusal stops the deploy with DATA_CHECK_FAILED, nothing migrated, the image untouched (fake kubectl, no cluster ran)', async () => {
-    const finding =
-      'migrations/pre-deploy/20300103000000-unique-notes.sql:1  error  data-duplicate-keys  ' +
-      '1 key(s) appear more than once, in 2 rows';
-    writeCluster({ failJobPhase: 'check', jobLogs: { check: `${finding}\n` } });
+    // What `zdm migrate check` prints for one error (lint/format.ts).
+    const finding = [
+      'migrations/pre-deploy/20300103000000-unique-notes.sql:1  error  data-duplicate-keys',
+      '  > CREATE UNIQUE INDEX CONCURRENTLY notes_note_key ON notes (note)',
+      '  The unique index on notes (note) would fail: 1 key(s) appear more than once, in 2 rows. The first:',
+      '    (same): 2 rows',
+      '  Safe way:',
+      '    -- resolve the duplicates first (merge or delete them, in batches), then deploy:',
+      '',
+      '1 error(s), 0 warning(s).',
+    ];
+    writeCluster({ failJobPhase: 'check', jobLogs: { check: `${finding.join('\n')}\n` } });
     const reporter = collectingReporter();
 
     const result = await runDeploy(options(), reporter);
@@ -291,7 +299,11 @@ describe('kubernetes deploy target', () => {
     expect(result.state.error).toMatch(
       /Nothing was migrated; the old version still serves\..*check Job app-migrate-check-\S+ failed \(BackoffLimitExceeded.*kubectl logs job\/app-migrate-check-/,
     );
-    expect(reporter.lines).toContain(`migrate:check | ${finding}`);
+    expect(result.state.error).toContain(
+      'It found: migrations/pre-deploy/20300103000000-unique-notes.sql:1 data-duplicate-keys: ' +
+        'The unique index on notes (note) would fail: 1 key(s) appear more than once, in 2 rows.',
+    );
+    expect(reporter.lines).toContain(`migrate:check | ${finding[2]}`);
     const cluster = readCluster();
     expect(commands(cluster.calls, cluster.jobs)).toEqual(CHECK_JOB);
     expect(Object.values(cluster.jobs)).toEqual(['check']);

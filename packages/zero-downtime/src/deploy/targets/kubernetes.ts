@@ -153,6 +153,7 @@ class KubernetesTarget implements Target {
       return;
     }
     throw dataCheckRefused(
+      logs ?? '',
       `The check Job ${name} ${outcome}; its log is above (kubectl logs job/${name}).`,
     );
   }
