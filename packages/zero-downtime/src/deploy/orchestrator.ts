@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { redactUrl } from '../core/url';
-import { commandFailure, runChecked, runCommand } from '../core/processes';
+import { runChecked, runCommand } from '../core/processes';
+import { DATA_CHECK_SKIPPED, dataCheckRefused, predatesDataCheck } from './data-check';
 import { DeployError, NOTHING_SERVES } from './errors';
 import { acquireDeployLock, type DeployLock } from './lock';
 import type { DeployOptions } from './options';
@@ -166,16 +167,14 @@ async function checkPendingData(
   const args = [cli, 'migrate', 'check'];
   const result = await runCommand(process.execPath, args, { ...options, label: 'migrate:check' });
   if (result.code === 0) return;
-  if (result.code === 2 && /unknown command "check"/.test(result.output)) {
-    reporter.warn("this release's toolkit has no `zdm migrate check`: data checks skipped");
+  if (result.code === 2 && predatesDataCheck(result.output)) {
+    reporter.warn(DATA_CHECK_SKIPPED);
     return;
   }
-  throw new DeployError(
-    'DATA_CHECK_FAILED',
-    'The data checks refused: rows already in the database would make a pending migration ' +
-      'fail, or the database could not be checked (the output is above). Nothing was migrated; ' +
-      `the old version still serves. ${commandFailure(process.execPath, args, result).message}`,
-  );
+  const ended = result.signal
+    ? `was killed by ${result.signal}`
+    : `exited with code ${result.code}`;
+  throw dataCheckRefused(result.output, `\`${[process.execPath, ...args].join(' ')}\` ${ended}.`);
 }
 
 async function failed(

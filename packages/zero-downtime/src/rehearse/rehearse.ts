@@ -35,6 +35,7 @@ import { describeReleaseApp } from './release-app';
 import {
   buildReport,
   type MigrationTiming,
+  type RehearsalFacts,
   type RehearsalReport,
   type VersionFacts,
 } from './report';
@@ -266,7 +267,7 @@ async function rehearse(
   const sampler = startLockSampler(stage.databaseUrl);
   tracker.mark('before');
   const run = startLoad({ ...load, nextRequest: mix.next });
-  let deploy: { ok: boolean; summary: string };
+  let deploy: RehearsalFacts['deploy'];
   let deployStartedAt: number;
   let locks: Awaited<ReturnType<typeof sampler.stop>>;
   try {
@@ -277,7 +278,12 @@ async function rehearse(
       { ...stage.deployOptions, ref: facts.head.commit, release: headRelease.id },
       tracker.reporter(stage.reporter),
     );
-    deploy = { ok: result.ok, summary: result.summary };
+    deploy = {
+      ok: result.ok,
+      summary: result.summary,
+      ...(result.state.errorCode ? { errorCode: result.state.errorCode } : {}),
+      ...(result.state.failedStep ? { failedStep: result.state.failedStep } : {}),
+    };
     tracker.mark('after');
     options.log(
       `rehearsal: deploy ${result.ok ? 'done' : 'FAILED'}; ${options.afterSeconds} s more load`,

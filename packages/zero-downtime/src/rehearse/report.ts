@@ -19,7 +19,8 @@ export interface RehearsalFacts {
   database: string;
   resources: string[];
   seeded: { table: string; rows: number; skipped?: string }[];
-  deploy: { ok: boolean; summary: string };
+  /** `errorCode` and `failedStep`: those of a failed deploy (DATA_CHECK_FAILED at migrate-pre...). */
+  deploy: { ok: boolean; summary: string; errorCode?: string; failedStep?: string };
   records: readonly RequestRecord[];
   phases: Phase[];
   lockSamples: readonly LockSample[];
@@ -336,9 +337,16 @@ function timeline(facts: RehearsalFacts, origin: number): SecondReport[] {
   });
 }
 
+function deployFailure({ errorCode, failedStep }: RehearsalFacts['deploy']): string {
+  const where = [failedStep && `at ${failedStep}`, errorCode && `with ${errorCode}`]
+    .filter(Boolean)
+    .join(' ');
+  return `the deploy itself failed${where ? ` ${where}` : ''} (see the deploy summary)`;
+}
+
 function verdictOf(report: Omit<RehearsalReport, 'verdict'>): RehearsalReport['verdict'] {
   const reasons: string[] = [];
-  if (!report.deploy.ok) reasons.push('the deploy itself failed (see the deploy summary)');
+  if (!report.deploy.ok) reasons.push(deployFailure(report.deploy));
   if (report.total.failed > 0) {
     const kinds = Object.entries(report.total.failuresByKind)
       .map(([kind, count]) => `${count} × ${kind}`)

@@ -17,9 +17,13 @@ const NEW_IMAGE = 'ghcr.io/acme/app:new5678';
 interface Scenario {
   /** `rollout status` fails while the Deployment runs this image. */
   rolloutFailsOn?: string;
-  /** The migration Job of this phase ends Failed. */
-  failJobPhase?: 'pre' | 'post';
+  /** The Job of this phase (`check` is the data check) ends Failed. */
+  failJobPhase?: JobPhase;
+  /** What `kubectl logs` prints for the Job of a phase, instead of the default. */
+  jobLogs?: Partial<Record<JobPhase, string>>;
 }
+
+type JobPhase = 'check' | 'pre' | 'post';
 
 interface Call {
   args: string[];
@@ -68,7 +72,8 @@ else if (verb === 'set' && kind === 'image') {
   out({ metadata: { name }, spec: { template: { spec: { containers: [] } } }, status: { conditions: [condition] } });
 } else if (verb === 'logs') {
   const phase = state.jobs[kind.replace('job/', '')];
-  out(state.scenario.failJobPhase === phase ? 'migrate ' + phase + ': column "x" already exists\\n' : phase + '-deploy: applied 1 migration(s)\\n');
+  if (state.scenario.jobLogs && phase in state.scenario.jobLogs) out(state.scenario.jobLogs[phase]);
+  else out(state.scenario.failJobPhase === phase ? 'migrate ' + phase + ': column "x" already exists\\n' : phase + '-deploy: applied 1 migration(s)\\n');
 } else if (verb === 'get' && kind === 'pods') {
   out({ items: [1, 2, 3].map((i) => ({
     metadata: { name: 'app-' + i },
@@ -161,6 +166,9 @@ interface JobManifest {
   };
 }
 
+/** The data check's Job, before the pre-deploy one. */
+const CHECK_JOB = ['create job', 'get job check', 'logs check'];
+
 function jobManifests(calls: Call[]): JobManifest[] {
   return calls.filter((call) => call.input).map((call) => JSON.parse(call.input as string));
 }
@@ -170,7 +178,7 @@ describe('kubernetes deploy target', () => {
     expect(Object.keys(TARGETS)).toContain('kubernetes');
   });
 
-  it('runs the pre-deploy Job, sets the image, waits for the rollout, verifies, then the post-deploy Job (fake kubectl, no cluster ran)', async () => {
+  it('runs the data check Job, then the pre-deploy Job, sets the image, waits for the rollout, verifies, then the post-deploy Job (fake kubectl, no cluster ran)', async () => {
     writeCluster({});
     const reporter = collectingReporter();
 
@@ -179,6 +187,7 @@ describe('kubernetes deploy target', () => {
     expect(result.ok).toBe(true);
     const cluster = readCluster();
     expect(commands(cluster.calls, cluster.jobs)).toEqual([
+      ...CHECK_JOB,
       'create job',
       'get job pre',
       'logs pre',
@@ -195,8 +204,9 @@ describe('kubernetes deploy target', () => {
     expect(setImage?.args.slice(2)).toEqual(['set', 'image', 'deployment/app', `app=${NEW_IMAGE}`]);
     const status = cluster.calls.find((call) => call.args[3] === 'status');
     expect(status?.args).toContain('--timeout=600s');
-    const [pre, post] = jobManifests(cluster.calls);
+    const [check, pre, post] = jobManifests(cluster.calls);
     for (const [job, phase] of [
+      [check, 'check'],
       [pre, 'pre'],
       [post, 'post'],
     ] as const) {
@@ -227,6 +237,7 @@ describe('kubernetes deploy target', () => {
     expect(result.summary).toContain('rolled back to revision 4');
     const cluster = readCluster();
     expect(commands(cluster.calls, cluster.jobs)).toEqual([
+      ...CHECK_JOB,
       'create job',
       'get job pre',
       'logs pre',
@@ -236,7 +247,7 @@ describe('kubernetes deploy target', () => {
       'rollout undo --to-revision=4',
       'rollout status',
     ]);
-    expect(Object.values(cluster.jobs)).toEqual(['pre']);
+    expect(Object.values(cluster.jobs)).toEqual(['check', 'pre']);
     expect(cluster.deployment.image).toBe(OLD_IMAGE);
   });
 
@@ -254,11 +265,99 @@ describe('kubernetes deploy target', () => {
     expect(reporter.lines).toContain('migrate:pre | migrate pre: column "x" already exists');
     const cluster = readCluster();
     expect(commands(cluster.calls, cluster.jobs)).toEqual([
+      ...CHECK_JOB,
       'create job',
       'get job pre',
       'logs pre',
     ]);
     expect(cluster.deployment.image).toBe(OLD_IMAGE);
+  });
+
+  it('runs the data check as a Job before the pre-deploy Job, and a refusal stops the deploy with DATA_CHECK_FAILED, nothing migrated, the image untouched (fake kubectl, no cluster ran)', async () => {
+    // What `zdm migrate check` prints for one error (lint/format.ts).
+    const finding = [
+      'migrations/pre-deploy/20300103000000-unique-notes.sql:1  error  data-duplicate-keys',
+      '  > CREATE UNIQUE INDEX CONCURRENTLY notes_note_key ON notes (note)',
+      '  The unique index on notes (note) would fail: 1 key(s) appear more than once, in 2 rows. The first:',
+      '    (same): 2 rows',
+      '  Safe way:',
+      '    -- resolve the duplicates first (merge or delete them, in batches), then deploy:',
+      '',
+      '1 error(s), 0 warning(s).',
+    ];
+    writeCluster({ failJobPhase: 'check', jobLogs: { check: `${finding.join('\n')}\n` } });
+    const reporter = collectingReporter();
+
+    const result = await runDeploy(options(), reporter);
+
+    expect(result.ok).toBe(false);
+    expect(result.state).toMatchObject({
+      failedStep: 'migrate-pre',
+      errorCode: 'DATA_CHECK_FAILED',
+      status: 'failed',
+    });
+    expect(result.state.error).toMatch(
+      /Nothing was migrated; the old version still serves\..*check Job app-migrate-check-\S+ failed \(BackoffLimitExceeded.*kubectl logs job\/app-migrate-check-/,
+    );
+    expect(result.state.error).toContain(
+      'It found: migrations/pre-deploy/20300103000000-unique-notes.sql:1 data-duplicate-keys: ' +
+        'The unique index on notes (note) would fail: 1 key(s) appear more than once, in 2 rows.',
+    );
+    expect(reporter.lines).toContain(`migrate:check | ${finding[2]}`);
+    const cluster = readCluster();
+    expect(commands(cluster.calls, cluster.jobs)).toEqual(CHECK_JOB);
+    expect(Object.values(cluster.jobs)).toEqual(['check']);
+    expect(cluster.deployment).toMatchObject({ revision: 4, image: OLD_IMAGE });
+    const [check] = jobManifests(cluster.calls);
+    expect(check.metadata.name).toMatch(/^app-migrate-check-[0-9a-f]{7}-[0-9a-z]+$/);
+    expect(check.spec.template.spec.containers[0].args.at(-1)).toBe('check');
+  });
+
+  it('deploys an image whose toolkit has no `migrate check` with a warning that the data checks were skipped (fake kubectl, no cluster ran)', async () => {
+    writeCluster({
+      failJobPhase: 'check',
+      jobLogs: { check: 'zdm migrate: unknown command "check"\n\nusage: zdm migrate <pre|post>\n' },
+    });
+    const reporter = collectingReporter();
+
+    const result = await runDeploy(options(), reporter);
+
+    expect(result.ok).toBe(true);
+    expect(reporter.lines).toContain(
+      "warning: this release's toolkit has no `zdm migrate check`: data checks skipped",
+    );
+    const cluster = readCluster();
+    expect(Object.values(cluster.jobs)).toEqual(['check', 'pre', 'post']);
+    expect(cluster.deployment.image).toBe(NEW_IMAGE);
+  });
+
+  it('skips the data check, with a warning, for a Job template without a PHASE argument, and runs its Jobs as before (fake kubectl, no cluster ran)', async () => {
+    writeCluster({});
+    const template = fs
+      .readFileSync(path.join(projectRoot, 'deploy', 'kubernetes', 'migration-job.yaml'), 'utf8')
+      .replace(
+        "args: ['node_modules/zero-downtime-toolkit/dist/cli/index.js', 'migrate', 'PHASE']",
+        "args: ['-c', 'run-my-migrations']",
+      );
+    expect(template).toContain('run-my-migrations');
+    fs.writeFileSync(path.join(dir, 'job.yaml'), template);
+    const withTemplate = options();
+    withTemplate.env.KUBE_MIGRATION_JOB = path.join(dir, 'job.yaml');
+    const reporter = collectingReporter();
+
+    const result = await runDeploy(withTemplate, reporter);
+
+    expect(result.ok).toBe(true);
+    expect(reporter.lines).toContainEqual(
+      expect.stringMatching(
+        /^warning: the Job template \S+job\.yaml has no PHASE argument.*data checks skipped/,
+      ),
+    );
+    const cluster = readCluster();
+    expect(jobManifests(cluster.calls).map((job) => job.metadata.name)).toEqual([
+      expect.stringMatching(/^app-migrate-pre-/),
+      expect.stringMatching(/^app-migrate-post-/),
+    ]);
   });
 
   it('refuses to start without DEPLOY_IMAGE, naming the variable (fake kubectl, no cluster ran)', async () => {

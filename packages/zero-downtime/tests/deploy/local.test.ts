@@ -62,6 +62,9 @@ describe('npm run deploy -- --target local', () => {
     }
   };
 
+  const readDeployState = () =>
+    JSON.parse(fs.readFileSync(path.join(root, 'deploy-state.json'), 'utf8'));
+
   beforeAll(async () => {
     repo = createSourceRepo();
     database = await createEmptyDatabase();
@@ -156,7 +159,7 @@ describe('npm run deploy -- --target local', () => {
         "SELECT column_name FROM information_schema.columns WHERE table_name = 'users' AND column_name = 'nickname'",
       ),
     ).toHaveLength(1);
-    const state = JSON.parse(fs.readFileSync(path.join(root, 'deploy-state.json'), 'utf8'));
+    const state = readDeployState();
     expect(state).toMatchObject({
       status: 'rolled-back',
       failedStep: 'rollout',
@@ -264,6 +267,9 @@ describe('npm run deploy -- --target local', () => {
     expect(refused.output).toContain('error  data-duplicate-keys');
     expect(refused.output).toContain('1 key(s) appear more than once, in 2 rows');
     expect(refused.output).toContain('FAILED at migrate-pre');
+    expect(refused.output).toMatch(
+      /FAILED at migrate-pre: The data checks refused: .*It found: \S+20300103000000-unique-deploy-notes\.sql:1 data-duplicate-keys: The unique index on deploy_notes \(note\) would fail: 1 key\(s\) appear more than once, in 2 rows\./,
+    );
     expect(refused.output).not.toContain('zdm migrate pre in');
     expect(
       await query(
@@ -272,5 +278,57 @@ describe('npm run deploy -- --target local', () => {
     ).toEqual([{ index: null, n: 0 }]);
     const unchanged = await servedCommits();
     expect(new Set(unchanged.commits.values())).toEqual(serving);
+    expect(readDeployState()).toMatchObject({
+      status: 'failed',
+      failedStep: 'migrate-pre',
+      errorCode: 'DATA_CHECK_FAILED',
+      steps: { 'migrate-pre': 'failed', rollout: 'pending' },
+    });
+  });
+
+  it('checks again on --from migrate-pre once the duplicates are gone, and deploys: the unique index built and recorded, the release serves', async () => {
+    await query(
+      "DELETE FROM deploy_notes WHERE note = 'same' AND id <> (SELECT min(id) FROM deploy_notes WHERE note = 'same')",
+    );
+
+    const resumed = await deploy('--from', 'migrate-pre', '--ready-timeout', '30000');
+
+    expect(resumed.code).toBe(0);
+    expect(resumed.output).toContain('zdm migrate check in');
+    expect(resumed.output).not.toContain('data-duplicate-keys');
+    expect(
+      await query(
+        "SELECT to_regclass('deploy_notes_note_key')::text AS index, count(*)::int AS n FROM zdm_migrations WHERE name = '20300103000000-unique-deploy-notes'",
+      ),
+    ).toEqual([{ index: 'deploy_notes_note_key', n: 1 }]);
+    const after = await servedCommits();
+    expect([...after.commits.values()]).toEqual([repo.head(), repo.head()]);
+  });
+
+  it('deploys a release whose own toolkit has no `zdm migrate check` (exit 2, unknown command) with the warning "data checks skipped"', async () => {
+    const migrateCli = repo.read('packages/zero-downtime/src/cli/migrate.ts');
+    const withoutCheck = migrateCli.replace(
+      "    case 'check':\n",
+      "    case 'not-in-this-toolkit':\n",
+    );
+    expect(withoutCheck).not.toBe(migrateCli);
+    const old = repo.commit('release built with a toolkit that predates migrate check', {
+      'packages/zero-downtime/src/cli/migrate.ts': withoutCheck,
+      'migrations/pre-deploy/20300104000000-create-old-toolkit-notes.sql':
+        'CREATE TABLE old_toolkit_notes (id bigint);\n',
+    });
+
+    const deployed = await deploy('--ready-timeout', '30000');
+
+    expect(deployed.code).toBe(0);
+    expect(deployed.output).toContain('unknown command "check"');
+    expect(deployed.output).toContain(
+      "this release's toolkit has no `zdm migrate check`: data checks skipped",
+    );
+    expect(await query("SELECT to_regclass('old_toolkit_notes')::text AS notes")).toEqual([
+      { notes: 'old_toolkit_notes' },
+    ]);
+    const after = await servedCommits();
+    expect([...after.commits.values()]).toEqual([old, old]);
   });
 });

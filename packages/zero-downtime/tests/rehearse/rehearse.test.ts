@@ -6,7 +6,12 @@ import type { RehearsalReport } from '../../src/rehearse';
 import type { SourceRepo } from '../deploy/support/fixture';
 import { cliSource, tsxCli } from '../support/project';
 import { readTestServerState } from '../../src/testing';
-import { commitBadChange, commitGoodChange, repositoryWithBase } from './support/scenarios';
+import {
+  commitBadChange,
+  commitChangeRefusedByDataCheck,
+  commitGoodChange,
+  repositoryWithBase,
+} from './support/scenarios';
 
 jest.setTimeout(300_000);
 
@@ -105,6 +110,34 @@ describe('npm run rehearse on a temporary clone', () => {
     expect(report.verdict.ok).toBe(false);
     expect(result.output).toContain('rehearsal FAILED');
     expect(fs.readFileSync(path.join(out, 'report.md'), 'utf8')).toContain('## Failed requests');
+  });
+
+  it('a pre-deploy unique index the seeded rows break: the deploy refused with DATA_CHECK_FAILED and the finding, nothing migrated, exit 1', async () => {
+    execFileSync('git', ['-C', repo.dir, 'checkout', '-q', '-B', 'unique-created-at', base]);
+    commitChangeRefusedByDataCheck(repo);
+    const out = path.join(work, 'refused');
+    const result = await rehearse(out);
+    expect({ code: result.code, output: result.code === 1 ? '' : result.output }).toEqual({
+      code: 1,
+      output: '',
+    });
+    const report = readReport(out);
+    expect(report.deploy).toMatchObject({
+      ok: false,
+      errorCode: 'DATA_CHECK_FAILED',
+      failedStep: 'migrate-pre',
+    });
+    expect(report.deploy.summary).toContain(
+      'data-duplicate-keys: The unique index on users (created_at) would fail: 1 key(s) appear ' +
+        'more than once, in 200 rows.',
+    );
+    expect(report.migrations).toEqual([]);
+    expect(report.total.failed).toBe(0);
+    expect(report.verdict.reasons).toContain(
+      'the deploy itself failed at migrate-pre with DATA_CHECK_FAILED (see the deploy summary)',
+    );
+    expect(fs.readFileSync(path.join(out, 'report.md'), 'utf8')).toContain('data-duplicate-keys');
+    expect(result.output).toContain('rehearsal FAILED');
   });
 });
 

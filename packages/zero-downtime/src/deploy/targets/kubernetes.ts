@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { parse } from 'yaml';
 import { runChecked } from '../../core/processes';
+import { DATA_CHECK_SKIPPED, dataCheckRefused, predatesDataCheck } from '../data-check';
 import { DeployError } from '../errors';
 import type { DeployOptions } from '../options';
 import type { Release } from '../releases';
@@ -11,10 +12,10 @@ import type { RollbackOutcome, Target, TargetContext } from './index';
 
 /**
  * Kubernetes: the cluster does the rolling restart. The image is built and pushed by CI
- * (.github/workflows/deploy.yml); this target runs each migration phase as a Job from
- * deploy/kubernetes/migration-job.yaml, then `kubectl set image` + `kubectl rollout status`,
- * checks every pod runs the new image and is ready, and on failure `kubectl rollout undo` to
- * the revision that served before. The orchestrator never runs post-deploy after that.
+ * (.github/workflows/deploy.yml); this target runs the data check (`zdm migrate check`) and
+ * each migration phase as a Job from deploy/kubernetes/migration-job.yaml, then
+ * `kubectl set image` + `kubectl rollout status`, checks every pod runs the new image and is
+ * ready, and on failure `kubectl rollout undo` to the revision that served before. The orchestrator never runs post-deploy after that.
  *
  * Settings come from the deploy's environment (options.env):
  *   DEPLOY_IMAGE          the image to deploy, e.g. ghcr.io/acme/app:<commit> (required)
@@ -116,13 +117,13 @@ class KubernetesTarget implements Target {
     return { id: imageTag(this.settings.image), commit, dir: this.options.source };
   }
 
+  /**
+   * Pre-deploy runs the data check first, in a Job of its own from the same template, so that a
+   * refusal migrates nothing; a resumed `--from migrate-pre` checks again.
+   */
   async migrate(phase: 'pre' | 'post', context: TargetContext): Promise<void> {
-    const job = this.migrationJob(phase, context.state.release?.commit ?? 'unknown');
-    const name = job.metadata.name;
-    context.reporter.info(`${phase}-deploy migrations: Job ${name} (${this.settings.image})`);
-    await this.kubectl(context, ['create', '-f', '-'], JSON.stringify(job));
-    const outcome = await this.waitForJob(context, name, job.spec.activeDeadlineSeconds);
-    await this.showLogs(context, name, phase);
+    if (phase === 'pre') await this.checkPendingData(context);
+    const { name, outcome } = await this.runJob(phase, context);
     if (outcome !== 'complete') {
       throw new DeployError(
         'MIGRATION_FAILED',
@@ -130,6 +131,45 @@ class KubernetesTarget implements Target {
           `(kubectl logs job/${name}). Fix the migration and resume: --from migrate-${phase}.`,
       );
     }
+  }
+
+  /**
+   * `zdm migrate check` of the new image against the cluster's database. A template whose
+   * arguments have no PHASE cannot be told to check: its Job would run whatever it runs.
+   */
+  private async checkPendingData(context: TargetContext): Promise<void> {
+    if (!this.readJobTemplate().spec.template.spec.containers[0].args?.includes('PHASE')) {
+      context.reporter.warn(
+        `the Job template ${this.settings.jobTemplate} has no PHASE argument, so no check Job ` +
+          'can be made from it: data checks skipped (the starter template has ' +
+          'args: [node_modules/zero-downtime-toolkit/dist/cli/index.js, migrate, PHASE])',
+      );
+      return;
+    }
+    const { name, outcome, logs } = await this.runJob('check', context);
+    if (outcome === 'complete') return;
+    if (logs !== undefined && predatesDataCheck(logs)) {
+      context.reporter.warn(DATA_CHECK_SKIPPED);
+      return;
+    }
+    throw dataCheckRefused(
+      logs ?? '',
+      `The check Job ${name} ${outcome}; its log is above (kubectl logs job/${name}).`,
+    );
+  }
+
+  /** Creates the phase's Job, waits for it to end and prints its log (undefined: unreadable). */
+  private async runJob(
+    phase: JobPhase,
+    context: TargetContext,
+  ): Promise<{ name: string; outcome: 'complete' | string; logs: string | undefined }> {
+    const job = this.migrationJob(phase, context.state.release?.commit ?? 'unknown');
+    const name = job.metadata.name;
+    context.reporter.info(`${JOB_DESCRIPTIONS[phase]}: Job ${name} (${this.settings.image})`);
+    await this.kubectl(context, ['create', '-f', '-'], JSON.stringify(job));
+    const outcome = await this.waitForJob(context, name, job.spec.activeDeadlineSeconds);
+    const logs = await this.showLogs(context, name, phase);
+    return { name, outcome, logs };
   }
 
   async rollout(context: TargetContext): Promise<void> {
@@ -221,16 +261,8 @@ class KubernetesTarget implements Target {
   }
 
   /** The Job template with this release's name, image, phase and namespace filled in. */
-  private migrationJob(phase: 'pre' | 'post', commit: string): Job {
-    if (!fs.existsSync(this.settings.jobTemplate)) {
-      throw new DeployError(
-        'DEPLOY_USAGE',
-        `the migration Job template ${this.settings.jobTemplate} does not exist: the starter ` +
-          'keeps it at deploy/kubernetes/migration-job.yaml of the deployed checkout; restore ' +
-          'it there, or point KUBE_MIGRATION_JOB at yours',
-      );
-    }
-    const job = parse(fs.readFileSync(this.settings.jobTemplate, 'utf8')) as Job;
+  private migrationJob(phase: JobPhase, commit: string): Job {
+    const job = this.readJobTemplate();
     const suffix = `${commit.slice(0, 7)}-${Date.now().toString(36)}`.toLowerCase();
     job.metadata.name = job.metadata.name
       .replace('PHASE', phase)
@@ -241,6 +273,18 @@ class KubernetesTarget implements Target {
     container.image = this.settings.image;
     container.args = (container.args ?? []).map((arg) => (arg === 'PHASE' ? phase : arg));
     return job;
+  }
+
+  private readJobTemplate(): Job {
+    if (!fs.existsSync(this.settings.jobTemplate)) {
+      throw new DeployError(
+        'DEPLOY_USAGE',
+        `the migration Job template ${this.settings.jobTemplate} does not exist: the starter ` +
+          'keeps it at deploy/kubernetes/migration-job.yaml of the deployed checkout; restore ' +
+          'it there, or point KUBE_MIGRATION_JOB at yours',
+      );
+    }
+    return parse(fs.readFileSync(this.settings.jobTemplate, 'utf8')) as Job;
   }
 
   private async waitForJob(
@@ -264,13 +308,19 @@ class KubernetesTarget implements Target {
     }
   }
 
-  private async showLogs(context: TargetContext, name: string, phase: string): Promise<void> {
+  private async showLogs(
+    context: TargetContext,
+    name: string,
+    phase: string,
+  ): Promise<string | undefined> {
     try {
       const logs = await this.kubectl(context, ['logs', `job/${name}`, '--all-containers=true']);
       for (const line of logs.trimEnd().split('\n'))
         context.reporter.output(`migrate:${phase}`, line);
+      return logs;
     } catch (error) {
       context.reporter.warn(`could not read the log of job/${name}: ${(error as Error).message}`);
+      return undefined;
     }
   }
 
@@ -310,6 +360,15 @@ function realKubectl(options: DeployOptions, reporter: Reporter): Kubectl {
 }
 
 const REVISION = 'deployment.kubernetes.io/revision';
+
+/** What a Job from the template runs: `zdm migrate <phase>`. */
+type JobPhase = 'check' | 'pre' | 'post';
+
+const JOB_DESCRIPTIONS: Record<JobPhase, string> = {
+  check: 'data checks of the pending migrations (read-only)',
+  pre: 'pre-deploy migrations',
+  post: 'post-deploy migrations',
+};
 
 interface ContainerSpec {
   name: string;

@@ -9,6 +9,7 @@ import { createSourceRepo, type SourceRepo } from '../../deploy/support/fixture'
  * - good: users.nickname, added the expand/contract way with the toolkit's generator (pre-deploy
  *   nullable column; post-deploy backfill and NOT NULL), the model writing it on every insert;
  * - bad: a pre-deploy migration dropping users.name, which the base version still reads.
+ * A third change is refused before it migrates anything: a unique index the seeded rows break.
  */
 export function repositoryWithBase(): SourceRepo {
   return createSourceRepo();
@@ -66,6 +67,17 @@ export function commitBadChange(repo: SourceRepo): string {
     'migrations/pre-deploy/20270101000000-drop-users-name.sql':
       '-- zdm-ignore drop-column: deliberately unsafe, to prove the rehearsal catches it\n' +
       'ALTER TABLE users DROP COLUMN name;\n',
+  });
+}
+
+/**
+ * A pre-deploy unique index on users.created_at: the rehearsal seeds every row with the same
+ * timestamp, so the deploy's data check finds the duplicates and refuses.
+ */
+export function commitChangeRefusedByDataCheck(repo: SourceRepo): string {
+  return repo.commit('unique users.created_at in pre-deploy (the seeded rows share one)', {
+    'migrations/pre-deploy/20270101000000-unique-users-created-at.sql':
+      'CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS users_created_at_key ON users (created_at);\n',
   });
 }
 
