@@ -112,16 +112,18 @@ function openApiResource(others: ApiResource[], info: OpenApiInfo): ApiResource 
 /**
  * During shutdown every response asks the client to close its keep-alive socket, so clients
  * move to other instances after their current request instead of meeting a closed socket.
- * Decided when the headers are written, so requests already in flight get it too; set once on
- * the app's response prototype rather than per request.
+ * Decided when the headers are written, so requests already in flight get it too. Installed on
+ * the app's response prototype when shutdown begins: until then a response costs nothing.
  */
 function closeConnectionsWhileStopping(app: Express, lifecycle: Lifecycle): void {
-  const writeHead = http.ServerResponse.prototype.writeHead;
-  app.response.writeHead = function (
-    this: http.ServerResponse,
-    ...args: Parameters<typeof writeHead>
-  ) {
-    if (lifecycle.shuttingDown && !this.headersSent) this.setHeader('Connection', 'close');
-    return writeHead.apply(this, args);
-  } as typeof app.response.writeHead;
+  lifecycle.onShutdown(() => {
+    const writeHead = http.ServerResponse.prototype.writeHead;
+    app.response.writeHead = function (
+      this: http.ServerResponse,
+      ...args: Parameters<typeof writeHead>
+    ) {
+      if (!this.headersSent) this.setHeader('Connection', 'close');
+      return writeHead.apply(this, args);
+    } as typeof app.response.writeHead;
+  });
 }

@@ -1,5 +1,5 @@
 import net from 'node:net';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Logger } from '../logger';
 import type { Lifecycle } from './lifecycle';
@@ -19,8 +19,6 @@ const QUIET_FLOOR_MS = 1_000;
 const SWEEP_EVERY_MS = 25;
 
 interface SocketState {
-  /** The response to the socket's latest request: in flight until it has finished. */
-  latest: ServerResponse | undefined;
   /** When a sweep last saw the socket busy or reading (or when it opened). */
   quietSince: number;
   /** `socket.bytesRead` at that sweep: more bytes since mean a request is arriving. */
@@ -38,7 +36,7 @@ interface SocketState {
  *   no byte of a new request received) for the whole quiet window, judged only once the event
  *   loop has read what already arrived;
  * - whatever is left at the hard deadline is destroyed.
- * Quiet is judged by sweeps that run only while shutting down; a request costs one field set.
+ * Quiet is judged by sweeps that run only while shutting down: a request costs nothing here.
  */
 export class ConnectionTracker {
   private readonly sockets = new Map<Socket, SocketState>();
@@ -48,10 +46,6 @@ export class ConnectionTracker {
     private readonly now: () => number = Date.now,
   ) {
     server.on('connection', (socket: Socket) => this.track(socket));
-    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-      const state = this.sockets.get(req.socket);
-      if (state) state.latest = res;
-    });
   }
 
   get size(): number {
@@ -60,7 +54,7 @@ export class ConnectionTracker {
 
   describe(): string {
     let busy = 0;
-    for (const state of this.sockets.values()) if (inFlight(state)) busy++;
+    for (const socket of this.sockets.keys()) if (inFlight(socket)) busy++;
     return `${this.sockets.size} connection(s), ${busy} with a request in flight`;
   }
 
@@ -96,7 +90,7 @@ export class ConnectionTracker {
   }
 
   private track(socket: Socket): void {
-    this.sockets.set(socket, { latest: undefined, quietSince: this.now(), bytesRead: 0 });
+    this.sockets.set(socket, { quietSince: this.now(), bytesRead: 0 });
     socket.once('close', () => this.sockets.delete(socket));
   }
 
@@ -104,7 +98,7 @@ export class ConnectionTracker {
   private sweep(quietMs: number | undefined): void {
     const now = this.now();
     for (const [socket, state] of this.sockets) {
-      if (inFlight(state) || socket.bytesRead !== state.bytesRead) {
+      if (inFlight(socket) || socket.bytesRead !== state.bytesRead) {
         // Busy, or a request is arriving: its response will carry Connection: close.
         state.bytesRead = socket.bytesRead;
         state.quietSince = now;
@@ -115,8 +109,14 @@ export class ConnectionTracker {
   }
 }
 
-function inFlight(state: SocketState): boolean {
-  return state.latest !== undefined && !state.latest.writableFinished;
+/**
+ * Whether a response is being written on the socket. Node's HTTP server attaches each response
+ * to its socket as `_httpMessage` and detaches it once finished (http-terminator reads it the
+ * same way); reading it spares a listener on every request. The tracker's tests hold a request
+ * in flight past the quiet window, so a Node that changed this would show there.
+ */
+function inFlight(socket: Socket): boolean {
+  return (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage != null;
 }
 
 /**
