@@ -38,7 +38,7 @@ interface RequestSeries {
  * fast route); here a request costs a map lookup and two additions, and the labels are
  * turned into samples only when scraped.
  */
-export class RequestSeriesStore {
+class RequestSeriesStore {
   private readonly byRoute = new Map<string, RequestSeries[]>();
 
   record(method: string, route: string, status: number, seconds: number): void {
