@@ -6,6 +6,7 @@
 import {
   loadSqlParser,
   SqlParseError,
+  splitParsedStatementsSync,
   splitSqlStatementsSync,
   type SqlStatement,
 } from '../sql/split';
@@ -119,12 +120,7 @@ function explain(file: string, statements: { text: string; line: number; node: u
 /** Every statement of a .sql migration with the lock it takes (none when it does not parse). */
 export async function explainSql(sql: string, file: string): Promise<ExplainedStatement[]> {
   await loadSqlParser();
-  try {
-    return explain(file, splitSqlStatementsSync(sql));
-  } catch (error) {
-    if (error instanceof SqlParseError) return [];
-    throw error;
-  }
+  return explain(file, splitParsedStatementsSync(sql));
 }
 
 /** Every statement a .ts migration sent, with the lock it takes. */
@@ -133,17 +129,12 @@ export async function explainStatements(
   file: string,
 ): Promise<ExplainedStatement[]> {
   await loadSqlParser();
-  return captured.flatMap(({ text, line = 0 }) => {
-    try {
-      return explain(
-        file,
-        splitSqlStatementsSync(text).map((statement) => ({ ...statement, line })),
-      );
-    } catch (error) {
-      if (error instanceof SqlParseError) return [];
-      throw error;
-    }
-  });
+  return captured.flatMap(({ text, line = 0 }) =>
+    explain(
+      file,
+      splitParsedStatementsSync(text).map((statement) => ({ ...statement, line })),
+    ),
+  );
 }
 
 function applySuppressions(findings: Finding[], suppressions: Suppression[], file: string) {

@@ -17,7 +17,7 @@ import {
   type DatabaseLintOptions,
   type JudgedMigration,
 } from '../lint/database';
-import { loadSqlParser, splitSqlStatementsSync } from '../sql/split';
+import { loadSqlParser, splitParsedStatementsSync } from '../sql/split';
 import { MigrationRunnerError, excerpt, messageOf } from './errors';
 import { executeMigration } from './execute';
 import { listMigrationFiles, type MigrationFile } from './files';
@@ -133,12 +133,7 @@ export async function checkPendingData(options: DataCheckOptions): Promise<LintM
 }
 
 function judgedSql(file: MigrationFile, source: string): JudgedMigration {
-  let statements: JudgedMigration['statements'] = [];
-  try {
-    statements = splitSqlStatementsSync(source).map(({ text, line }) => ({ text, line }));
-  } catch {
-    // A parse error is already a finding of its own.
-  }
+  const statements = splitParsedStatementsSync(source).map(({ text, line }) => ({ text, line }));
   return { name: file.name, file: displayPath(file.path), phase: file.phase, statements };
 }
 

@@ -101,6 +101,20 @@ export function splitSqlStatementsSync(sql: string): SqlStatement[] {
   return raws.map((raw) => toStatement(sql, raw, charOffset, lineOf));
 }
 
+/**
+ * The statements of SQL text, or none when it does not parse: for readers of text whose parse
+ * error is reported elsewhere (the linter's `sql-parse-error` finding). Call `loadSqlParser`
+ * once before.
+ */
+export function splitParsedStatementsSync(sql: string): SqlStatement[] {
+  try {
+    return splitSqlStatementsSync(sql);
+  } catch (error) {
+    if (error instanceof SqlParseError) return [];
+    throw error;
+  }
+}
+
 /** Splits SQL text into statements. Rejects with SqlParseError (code 'SQL_PARSE_ERROR'). */
 export async function splitSqlStatements(sql: string): Promise<SqlStatement[]> {
   await loadSqlParser();

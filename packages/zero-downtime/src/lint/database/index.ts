@@ -6,7 +6,7 @@
 import type { RangeVar } from 'libpg-query';
 import type { LintThresholds } from '../../core/config';
 import { readAppliedMigrations } from '../../runner/storage';
-import { loadSqlParser, SqlParseError, splitSqlStatementsSync } from '../../sql/split';
+import { loadSqlParser, splitParsedStatementsSync } from '../../sql/split';
 import { nodeOf, tableText } from '../ast';
 import type { Finding, Phase } from '../types';
 import { dataChecksOf, type PendingConstraints } from './checks';
@@ -33,15 +33,6 @@ export interface DatabaseLintOptions {
   thresholds: LintThresholds;
 }
 
-function statementsOf(text: string) {
-  try {
-    return splitSqlStatementsSync(text);
-  } catch (error) {
-    if (error instanceof SqlParseError) return [];
-    throw error;
-  }
-}
-
 function relationOf(node: unknown): RangeVar | undefined {
   for (const kind of ['IndexStmt', 'AlterTableStmt', 'UpdateStmt', 'DeleteStmt']) {
     const relation = nodeOf<{ relation?: RangeVar }>(node, kind)?.relation;
@@ -62,7 +53,7 @@ async function sized(
     const phase = pending.get(finding.file)?.phase;
     const relation =
       phase && isSizeDependent(finding.rule, phase)
-        ? relationOf(statementsOf(finding.statement)[0]?.node)
+        ? relationOf(splitParsedStatementsSync(finding.statement)[0]?.node)
         : undefined;
     if (!relation) {
       result.push(finding);
@@ -85,7 +76,7 @@ async function dataFindings(
   const found: Finding[] = [];
   for (const migration of migrations) {
     for (const sent of migration.statements) {
-      for (const statement of statementsOf(sent.text)) {
+      for (const statement of splitParsedStatementsSync(sent.text)) {
         for (const check of dataChecksOf(statement.node, constraints)) {
           const hits = await runDataCheck(session, check, thresholds);
           found.push(
