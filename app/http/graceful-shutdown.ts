@@ -60,14 +60,7 @@ export class ConnectionTracker {
 
   /** Sweeps for this long without closing anything: how long each socket has been quiet. */
   async watch(ms: number): Promise<void> {
-    const until = this.now() + ms;
-    for (;;) {
-      await afterPendingReads();
-      this.sweep(undefined);
-      const left = until - this.now();
-      if (left <= 0) return;
-      await sleep(Math.min(SWEEP_EVERY_MS, left));
-    }
+    await this.sweepUntil(ms, undefined);
   }
 
   /**
@@ -75,14 +68,8 @@ export class ConnectionTracker {
    * the deadline passed first.
    */
   async closeWhenQuiet(options: { quietMs: number; deadlineMs: number }): Promise<boolean> {
-    const until = this.now() + options.deadlineMs;
-    for (;;) {
-      await afterPendingReads();
-      this.sweep(options.quietMs);
-      if (this.sockets.size === 0) return true;
-      if (this.now() >= until) return false;
-      await sleep(SWEEP_EVERY_MS);
-    }
+    await this.sweepUntil(options.deadlineMs, options.quietMs);
+    return this.sockets.size === 0;
   }
 
   destroyAll(): void {
@@ -92,6 +79,22 @@ export class ConnectionTracker {
   private track(socket: Socket): void {
     this.sockets.set(socket, { quietSince: this.now(), bytesRead: 0 });
     socket.once('close', () => this.sockets.delete(socket));
+  }
+
+  /**
+   * Sweeps every SWEEP_EVERY_MS for `ms`, each sweep once the loop has read what arrived; with a
+   * quiet window, stops early once no socket is left.
+   */
+  private async sweepUntil(ms: number, quietMs: number | undefined): Promise<void> {
+    const until = this.now() + ms;
+    for (;;) {
+      await afterPendingReads();
+      this.sweep(quietMs);
+      if (quietMs !== undefined && this.sockets.size === 0) return;
+      const left = until - this.now();
+      if (left <= 0) return;
+      await sleep(Math.min(SWEEP_EVERY_MS, left));
+    }
   }
 
   /** Notes which sockets are busy; with a quiet window, closes those quiet for all of it. */
