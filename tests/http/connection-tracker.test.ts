@@ -2,6 +2,7 @@ import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { ConnectionTracker } from '../../app/http/graceful-shutdown';
+import { until } from '../support/wait';
 
 /**
  * The tracker on a real server and a raw keep-alive socket, so the test controls exactly when
@@ -32,10 +33,6 @@ function connect(
     socket.once('connect', () => resolve({ socket, received: () => data, ended }));
     socket.once('error', reject);
   });
-}
-
-async function until(condition: () => boolean): Promise<void> {
-  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
 }
 
 describe('ConnectionTracker', () => {

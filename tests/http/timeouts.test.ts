@@ -3,6 +3,7 @@ import { PassThrough } from 'node:stream';
 import { Client } from 'pg';
 import { createLogger } from '../../app/logger';
 import { createTestApp, type TestApp } from '../support/app';
+import { until } from '../support/wait';
 
 /**
  * The request deadline and the database statement timeout, against a real PostgreSQL: a lock
@@ -19,10 +20,6 @@ async function lockUsers(databaseUrl: string): Promise<{ release(): Promise<void
       await client.end();
     },
   };
-}
-
-async function until(condition: () => boolean | Promise<boolean>): Promise<void> {
-  while (!(await condition())) await new Promise((resolve) => setTimeout(resolve, 20));
 }
 
 interface Answer {
