@@ -121,21 +121,31 @@ export async function runChecked(
   return result;
 }
 
-export function commandFailure(
+/** "`node cli.js migrate check` exited with code 1": the command and how it ended. */
+export function describeEnding(
   program: string,
   args: string[],
   result: CommandResult,
   timeoutMs?: number,
-): CommandError {
+): string {
   const shown = [program, ...args].join(' ');
   const why = result.timedOut
     ? `did not finish within ${timeoutMs} ms`
     : result.signal
       ? `was killed by ${result.signal}`
       : `exited with code ${result.code}`;
+  return `\`${shown}\` ${why}`;
+}
+
+export function commandFailure(
+  program: string,
+  args: string[],
+  result: CommandResult,
+  timeoutMs?: number,
+): CommandError {
   const tail = result.output.trim().split('\n').slice(-5).join('\n    ');
   return new CommandError(
     'COMMAND_FAILED',
-    `\`${shown}\` ${why}${tail ? `; last output:\n    ${tail}` : ''}`,
+    `${describeEnding(program, args, result, timeoutMs)}${tail ? `; last output:\n    ${tail}` : ''}`,
   );
 }

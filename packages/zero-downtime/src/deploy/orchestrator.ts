@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { redactUrl } from '../core/url';
-import { runChecked, runCommand } from '../core/processes';
+import { describeEnding, runChecked, runCommand } from '../core/processes';
 import { DATA_CHECK_SKIPPED, dataCheckRefused, predatesDataCheck } from './data-check';
 import { DeployError, NOTHING_SERVES } from './errors';
 import { acquireDeployLock, type DeployLock } from './lock';
@@ -171,10 +171,7 @@ async function checkPendingData(
     reporter.warn(DATA_CHECK_SKIPPED);
     return;
   }
-  const ended = result.signal
-    ? `was killed by ${result.signal}`
-    : `exited with code ${result.code}`;
-  throw dataCheckRefused(result.output, `\`${[process.execPath, ...args].join(' ')}\` ${ended}.`);
+  throw dataCheckRefused(result.output, `${describeEnding(process.execPath, args, result)}.`);
 }
 
 async function failed(
