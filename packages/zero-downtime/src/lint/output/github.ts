@@ -4,7 +4,7 @@
  * for the job summary ($GITHUB_STEP_SUMMARY), one row per finding.
  */
 import { summarize } from '../format';
-import { locatedFindings, type LintReport, type LocatedFinding } from './report';
+import { locatedFindings, messageWithRecipe, type LintReport, type LocatedFinding } from './report';
 
 /** Escapes a workflow command's message: `%`, CR and LF. */
 export function escapeCommandData(text: string): string {
@@ -30,8 +30,7 @@ function annotation(finding: LocatedFinding): string {
     ...(finding.line > 0 ? [`line=${finding.line}`, `col=${finding.column}`] : []),
     `title=${escapeCommandProperty(titleOf(finding))}`,
   ].join(',');
-  const message = `${finding.message}\n\nSafe way:\n${finding.recipe}`;
-  return `::${commandOf(finding.severity)} ${properties}::${escapeCommandData(message)}`;
+  return `::${commandOf(finding.severity)} ${properties}::${escapeCommandData(messageWithRecipe(finding))}`;
 }
 
 /** The workflow commands, one line per finding, and a closing count. */

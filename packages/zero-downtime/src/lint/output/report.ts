@@ -37,6 +37,11 @@ export function locatedFindings(report: LintReport): LocatedFinding[] {
   }));
 }
 
+/** A finding's message followed by its recipe, as the annotation and SARIF formats show it. */
+export function messageWithRecipe(finding: Finding): string {
+  return `${finding.message}\n\nSafe way:\n${finding.recipe}`;
+}
+
 /**
  * `--format json`: `{ version, errors, warnings, files: [{ file, phase }], findings: [{ rule,
  * severity, phase, file, line, column, message, recipe, statement, ... }] }`.

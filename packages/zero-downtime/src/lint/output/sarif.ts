@@ -8,7 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { dataRuleSummaries } from '../database/run-checks';
 import { rules } from '../rules';
 import { squawkRulePrefix } from '../squawk';
-import { locatedFindings, type LintReport, type LocatedFinding } from './report';
+import { locatedFindings, messageWithRecipe, type LintReport, type LocatedFinding } from './report';
 
 /** What the SARIF log needs beyond the report. */
 export interface SarifOptions {
@@ -60,7 +60,7 @@ function result(finding: LocatedFinding, ruleIndex: number, root: string) {
     ruleId: finding.rule,
     ruleIndex,
     level: levelOf(finding.severity),
-    message: { text: `${finding.message}\n\nSafe way:\n${finding.recipe}` },
+    message: { text: messageWithRecipe(finding) },
     locations: [
       {
         physicalLocation: {
