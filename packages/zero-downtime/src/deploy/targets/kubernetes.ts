@@ -15,7 +15,8 @@ import type { RollbackOutcome, Target, TargetContext } from './index';
  * (.github/workflows/deploy.yml); this target runs the data check (`zdm migrate check`) and
  * each migration phase as a Job from deploy/kubernetes/migration-job.yaml, then
  * `kubectl set image` + `kubectl rollout status`, checks every pod runs the new image and is
- * ready, and on failure `kubectl rollout undo` to the revision that served before. The orchestrator never runs post-deploy after that.
+ * ready, and on failure `kubectl rollout undo` to the revision that served before. The
+ * orchestrator never runs post-deploy after that.
  *
  * Settings come from the deploy's environment (options.env):
  *   DEPLOY_IMAGE          the image to deploy, e.g. ghcr.io/acme/app:<commit> (required)
