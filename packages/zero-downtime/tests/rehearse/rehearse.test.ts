@@ -60,14 +60,29 @@ describe('npm run rehearse on a temporary clone', () => {
       out,
     ]);
 
-  it('a column added with a backfill and NOT NULL in post-deploy: exit 0, no request failed, every phase reported', async () => {
-    commitGoodChange(repo);
-    const out = path.join(work, 'good');
+  /**
+   * Rehearses a change committed on a branch of its own from the base; the exit code is
+   * asserted with the output shown when it differs. Returns the output folder and the result.
+   */
+  const rehearseChange = async (
+    branch: string | undefined,
+    commitChange: (repo: SourceRepo) => void,
+    name: string,
+    expectedCode: number,
+  ) => {
+    if (branch) execFileSync('git', ['-C', repo.dir, 'checkout', '-q', '-B', branch, base]);
+    commitChange(repo);
+    const out = path.join(work, name);
     const result = await rehearse(out);
-    expect({ code: result.code, output: result.code === 0 ? '' : result.output }).toEqual({
-      code: 0,
-      output: '',
-    });
+    expect({
+      code: result.code,
+      output: result.code === expectedCode ? '' : result.output,
+    }).toEqual({ code: expectedCode, output: '' });
+    return { out, result };
+  };
+
+  it('a column added with a backfill and NOT NULL in post-deploy: exit 0, no request failed, every phase reported', async () => {
+    const { out, result } = await rehearseChange(undefined, commitGoodChange, 'good', 0);
     const report = readReport(out);
     expect(report.total.requests).toBeGreaterThan(0);
     expect(report.total.failed).toBe(0);
@@ -93,14 +108,7 @@ describe('npm run rehearse on a temporary clone', () => {
   });
 
   it('a pre-deploy migration dropping a column the base still reads: exit 1, the failed requests reported', async () => {
-    execFileSync('git', ['-C', repo.dir, 'checkout', '-q', '-B', 'drop-name', base]);
-    commitBadChange(repo);
-    const out = path.join(work, 'bad');
-    const result = await rehearse(out);
-    expect({ code: result.code, output: result.code === 1 ? '' : result.output }).toEqual({
-      code: 1,
-      output: '',
-    });
+    const { out, result } = await rehearseChange('drop-name', commitBadChange, 'bad', 1);
     const report = readReport(out);
     expect(report.total.failed).toBeGreaterThan(0);
     expect(Object.keys(report.total.failuresByKind)).toEqual(['status 500']);
@@ -113,14 +121,12 @@ describe('npm run rehearse on a temporary clone', () => {
   });
 
   it('a pre-deploy unique index the seeded rows break: the deploy refused with DATA_CHECK_FAILED and the finding, nothing migrated, exit 1', async () => {
-    execFileSync('git', ['-C', repo.dir, 'checkout', '-q', '-B', 'unique-created-at', base]);
-    commitChangeRefusedByDataCheck(repo);
-    const out = path.join(work, 'refused');
-    const result = await rehearse(out);
-    expect({ code: result.code, output: result.code === 1 ? '' : result.output }).toEqual({
-      code: 1,
-      output: '',
-    });
+    const { out, result } = await rehearseChange(
+      'unique-created-at',
+      commitChangeRefusedByDataCheck,
+      'refused',
+      1,
+    );
     const report = readReport(out);
     expect(report.deploy).toMatchObject({
       ok: false,
