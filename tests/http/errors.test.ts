@@ -50,10 +50,25 @@ describe('error responses share one JSON shape with the request id', () => {
     expect(unsafe.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
   });
 
-  it('sends security headers and no x-powered-by', async () => {
-    const res = await request(t.app).get('/users').expect(200);
-    expect(res.headers['x-powered-by']).toBeUndefined();
-    expect(res.headers['x-content-type-options']).toBe('nosniff');
+  it("sends the API security headers on JSON, helmet's page headers on /docs, no x-powered-by", async () => {
+    const api = await request(t.app).get('/users').expect(200);
+    expect(api.headers['x-powered-by']).toBeUndefined();
+    expect(api.headers).toMatchObject({
+      'content-security-policy': "default-src 'none';frame-ancestors 'none'",
+      'strict-transport-security': 'max-age=31536000; includeSubDomains',
+      'x-content-type-options': 'nosniff',
+      'x-frame-options': 'DENY',
+    });
+    // The headers helmet makes for HTML pages are not on API responses.
+    for (const header of ['referrer-policy', 'cross-origin-opener-policy', 'x-xss-protection']) {
+      expect(api.headers[header]).toBeUndefined();
+    }
+    const missing = await request(t.app).get('/nope').expect(404);
+    expect(missing.headers['x-frame-options']).toBe('DENY');
+    const page = await request(t.app).get('/docs/').expect(200);
+    expect(page.headers['content-security-policy']).toContain("script-src 'self'");
+    expect(page.headers['referrer-policy']).toBe('no-referrer');
+    expect(page.headers['x-frame-options']).toBe('SAMEORIGIN');
   });
 });
 
