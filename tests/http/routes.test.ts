@@ -55,11 +55,12 @@ describe('route input', () => {
   });
 
   it('reports the first invalid part in the order params, query, body', async () => {
-    const all = await request(app).post('/things/x/search?limit=y').send({}).expect(400);
-    expect(all.body.error.details.map((d: { field: string }) => d.field)).toEqual(['params.id']);
-    const rest = await request(app).post('/things/7/search?limit=y').send({}).expect(400);
-    expect(rest.body.error.details.map((d: { field: string }) => d.field)).toEqual(['query.limit']);
-    const body = await request(app).post('/things/7/search?limit=1').send({}).expect(400);
-    expect(body.body.error.details.map((d: { field: string }) => d.field)).toEqual(['body.text']);
+    const invalidFields = async (url: string) => {
+      const res = await request(app).post(url).send({}).expect(400);
+      return res.body.error.details.map((detail: { field: string }) => detail.field);
+    };
+    expect(await invalidFields('/things/x/search?limit=y')).toEqual(['params.id']);
+    expect(await invalidFields('/things/7/search?limit=y')).toEqual(['query.limit']);
+    expect(await invalidFields('/things/7/search?limit=1')).toEqual(['body.text']);
   });
 });
