@@ -17,6 +17,12 @@ export interface ShutdownTimings {
  */
 const QUIET_FLOOR_MS = 1_000;
 const SWEEP_EVERY_MS = 25;
+/**
+ * A turn of the event loop this short ran nothing long after reading its sockets, so no
+ * request can have arrived unread meanwhile; the sweep waits this many turns at most for one.
+ */
+const SHORT_TURN_MS = 5;
+const MAX_TURNS = 20;
 
 interface SocketState {
   /** When a sweep last saw the socket busy or reading (or when it opened). */
@@ -82,14 +88,15 @@ export class ConnectionTracker {
   }
 
   /**
-   * Sweeps every SWEEP_EVERY_MS for `ms`, each sweep once the loop has read what arrived; with a
-   * quiet window, stops early once no socket is left.
+   * Sweeps every SWEEP_EVERY_MS for `ms`, each sweep once the loop has read what arrived (a sweep
+   * that cannot be sure of that closes nothing); with a quiet window, stops early once no socket
+   * is left.
    */
   private async sweepUntil(ms: number, quietMs: number | undefined): Promise<void> {
     const until = this.now() + ms;
     for (;;) {
-      await afterPendingReads();
-      this.sweep(quietMs);
+      const readAll = await afterPendingReads();
+      this.sweep(readAll ? quietMs : undefined);
       if (quietMs !== undefined && this.sockets.size === 0) return;
       const left = until - this.now();
       if (left <= 0) return;
@@ -164,12 +171,25 @@ function stopAccepting(server: Server): Promise<void> {
 }
 
 /**
- * Resolves in the event loop's check phase, which comes after its poll phase has read every
- * socket that is readable. A sweep run straight from a timer comes before that poll: after the
- * loop was busy (a CPU-heavy request, a loaded machine), a request already in a socket's
- * receive buffer would not show in `bytesRead` yet, and closing that socket resets the client.
+ * Resolves true in the event loop's check phase, which comes after its poll phase has read every
+ * socket that was readable when the poll began, once a whole turn of the loop (poll included)
+ * was short: bytes that arrived during a long turn, while a CPU-heavy request or a loaded
+ * machine held the loop, are in a socket's receive buffer but not in its `bytesRead` yet, and
+ * closing that socket resets the client. The first turn is not measured: it may have started
+ * before the caller queued its wait, in the middle of a long poll. Resolves false when the loop
+ * stayed busy for MAX_TURNS turns.
  */
-function afterPendingReads(): Promise<void> {
+async function afterPendingReads(): Promise<boolean> {
+  await nextCheckPhase();
+  for (let turn = 0; turn < MAX_TURNS; turn++) {
+    const startedAt = performance.now();
+    await nextCheckPhase();
+    if (performance.now() - startedAt <= SHORT_TURN_MS) return true;
+  }
+  return false;
+}
+
+function nextCheckPhase(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 

@@ -61,17 +61,20 @@ describe('ConnectionTracker', () => {
     const idle = await connect(port);
     idle.socket.write(REQUEST);
     await until(() => idle.received().includes('ok'));
+    // A sweep has seen the socket quiet, as the drain delay's sweeps would.
+    await tracker.watch(30);
+    let closed: Promise<boolean> | undefined;
     onRequest = (url) => {
       if (url !== '/busy') return;
-      // While this request holds the loop, the idle socket's next request reaches the
-      // server's receive buffer and the sweep falls due: when the loop is free again, the
-      // sweep must not judge the socket by a byte count the loop has not read yet.
+      // The drain starts, and its first sweep is queued, in the same turn of the event loop
+      // as this request. While the request holds the loop, the idle socket's next request
+      // reaches the server's receive buffer: when the loop is free again, the sweep must not
+      // judge the socket (quiet for longer than the window) by a byte count not read yet.
+      closed = tracker.closeWhenQuiet({ quietMs: 50, deadlineMs: 5_000 });
       idle.socket.write(REQUEST);
       busyWait(120);
     };
 
-    const closed = tracker.closeWhenQuiet({ quietMs: 50, deadlineMs: 5_000 });
-    await new Promise((resolve) => setTimeout(resolve, 20));
     const busy = await connect(port);
     busy.socket.write('GET /busy HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
 
@@ -79,6 +82,29 @@ describe('ConnectionTracker', () => {
     expect(idle.received().match(/HTTP\/1\.1 200/g)).toHaveLength(2);
     expect(await busy.ended).toBe('closed');
     expect(await closed).toBe(true);
+  });
+
+  it('closes nothing while every turn of the event loop is long, and closes once the loop is free', async () => {
+    const client = await connect(port);
+    client.socket.write(REQUEST);
+    await until(() => client.received().includes('ok'));
+    await tracker.watch(30);
+    // Every turn of the loop spends 10 ms on other work for 400 ms: no sweep can be sure it
+    // read what arrived on the socket, so none may close it, quiet as it looks.
+    const busyUntil = Date.now() + 400;
+    const stillOpen = new Promise<number>((resolve) => {
+      const spin = (): void => {
+        busyWait(10);
+        if (Date.now() < busyUntil) setImmediate(spin);
+        else resolve(tracker.size);
+      };
+      setImmediate(spin);
+    });
+
+    const closed = tracker.closeWhenQuiet({ quietMs: 50, deadlineMs: 5_000 });
+    expect(await stillOpen).toBe(1);
+    expect(await closed).toBe(true);
+    expect(await client.ended).toBe('closed');
   });
 
   it('keeps a socket whose request is still in flight open past the quiet window, and closes it once quiet', async () => {
