@@ -86,6 +86,7 @@ export function createLogger(
  * (and `log` with a level) returns at once when its level is off.
  */
 function skipDisabledLevels(logger: Logger): Logger {
+  rememberEnabledLevels(logger);
   const methods = logger as unknown as Record<string, winston.LeveledLogMethod>;
   for (const level of Object.keys(logger.levels)) {
     const write = methods[level];
@@ -101,6 +102,26 @@ function skipDisabledLevels(logger: Logger): Logger {
       ? logger
       : log.apply(logger, args)) as winston.LogMethod;
   return logger;
+}
+
+/**
+ * Winston's `isLevelEnabled` walks the transports on every call, and the request log asks on
+ * every request; the answer is kept until `logger.level` changes (set the level there, not on
+ * a transport, to change it at run time).
+ */
+function rememberEnabledLevels(logger: Logger): void {
+  const decide = logger.isLevelEnabled.bind(logger);
+  const enabled = new Map<string, boolean>();
+  let decidedFor = logger.level;
+  logger.isLevelEnabled = (level: string): boolean => {
+    if (logger.level !== decidedFor) {
+      enabled.clear();
+      decidedFor = logger.level;
+    }
+    let answer = enabled.get(level);
+    if (answer === undefined) enabled.set(level, (answer = decide(level)));
+    return answer;
+  };
 }
 
 /** Colour only on a terminal; NO_COLOR (https://no-color.org) turns it off, FORCE_COLOR on. */

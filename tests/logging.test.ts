@@ -1,14 +1,18 @@
 import { PassThrough } from 'node:stream';
 import request from 'supertest';
+import type { LogLevel } from '../app/config';
 import { createLogger, redact, wantsColour } from '../app/logger';
 import { wantsColour as toolkitWantsColour } from 'zero-downtime-toolkit';
 import { createTestApp } from './support/app';
 
-function capturingLogger(env: 'production' | 'development' = 'production') {
+function capturingLogger(
+  env: 'production' | 'development' = 'production',
+  logLevel: LogLevel = 'debug',
+) {
   const stream = new PassThrough();
   const lines: string[] = [];
   stream.on('data', (chunk: Buffer) => lines.push(...chunk.toString().split('\n').filter(Boolean)));
-  return { logger: createLogger({ env, logLevel: 'debug' }, stream), lines };
+  return { logger: createLogger({ env, logLevel }, stream), lines };
 }
 
 describe('secrets never reach a log line', () => {
@@ -52,6 +56,23 @@ describe('secrets never reach a log line', () => {
       count: 3,
       list: ['a'],
     });
+  });
+});
+
+describe('log levels', () => {
+  it('writes only the enabled levels, and follows a level changed at run time', async () => {
+    const { logger, lines } = capturingLogger('production', 'warn');
+    logger.debug('hidden');
+    logger.log('http', 'hidden too', { at: 'first' });
+    logger.warn('shown');
+    expect([logger.isLevelEnabled('debug'), logger.isLevelEnabled('warn')]).toEqual([false, true]);
+
+    logger.level = 'debug';
+    logger.debug('now shown');
+    logger.level = 'error';
+    logger.warn('hidden again');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(lines.map((line) => JSON.parse(line).message)).toEqual(['shown', 'now shown']);
   });
 });
 
