@@ -1,4 +1,5 @@
 import type { RequestListener } from 'node:http';
+import type { Request, Router } from 'express';
 import { Counter, Gauge, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
 import type { Sequelize } from 'sequelize';
 import type { Lifecycle } from './lifecycle';
@@ -9,6 +10,25 @@ import type { Lifecycle } from './lifecycle';
  * the number of series stays bounded whatever clients send.
  */
 export const UNMATCHED_ROUTE = 'unmatched';
+
+const PATTERN = Symbol('route pattern');
+
+type ExpressRoute = ReturnType<Router['route']>;
+
+/**
+ * The Express route keeps the whole pattern it answers (`/users/:id`), set once when mounted.
+ * Express points `req.route` at the route a request matched, so the pattern is known without
+ * setting anything on each request.
+ */
+export function withPattern(route: ExpressRoute, pattern: string): ExpressRoute {
+  (route as ExpressRoute & { [PATTERN]?: string })[PATTERN] = pattern;
+  return route;
+}
+
+/** The pattern of the route that took the request (`/users/:id`), the metrics label. */
+export function routePatternOf(req: Request): string | undefined {
+  return (req.route as { [PATTERN]?: string } | undefined)?.[PATTERN];
+}
 
 /** What the pool of Sequelize exposes (sequelize-pool), read when Prometheus scrapes. */
 interface PoolState {

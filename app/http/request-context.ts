@@ -1,20 +1,29 @@
-import { randomUUID } from 'node:crypto';
-import type { NextFunction, Request, Response } from 'express';
+import { randomBytes } from 'node:crypto';
+import type { Express, NextFunction, Request, Response } from 'express';
 import type { Logger } from '../logger';
 import { ApiError } from './api-error';
 import { sendError } from './error-handler';
-import { UNMATCHED_ROUTE, type AppMetrics } from './metrics';
+import { UNMATCHED_ROUTE, routePatternOf, type AppMetrics } from './metrics';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 declare module 'express-serve-static-core' {
   interface Request {
-    id: string;
+    /** The request's X-Request-Id: the one the client sent when sane, else one of ours. */
+    readonly id: string;
   }
-  interface Response {
-    /** The pattern of the route that took the request (`/users/:id`): the metrics label. */
-    routePattern?: string;
-  }
+}
+
+/**
+ * A request id the server makes: a random prefix per process and a counter, unique across
+ * instances and restarts (what Fastify does too). A random UUID a request costs five times as
+ * much, a measurable share of a fast route.
+ */
+const ID_PREFIX = randomBytes(8).toString('hex');
+let requestCount = 0;
+
+function newRequestId(): string {
+  return `${ID_PREFIX}-${++requestCount}`;
 }
 
 const deadlineAnswered = new WeakSet<Response>();
@@ -22,6 +31,20 @@ const deadlineAnswered = new WeakSet<Response>();
 /** Whether the request deadline already answered this response with 503. */
 export function answeredByDeadline(res: Response): boolean {
   return deadlineAnswered.has(res);
+}
+
+/**
+ * `req.id` reads the X-Request-Id the request context set on the response first thing. A
+ * getter on the app's request prototype rather than a property stored on every request: in a
+ * V8 profile of `GET /health/live` that one store cost as much as making the id.
+ */
+export function defineRequestId(app: Express): void {
+  Object.defineProperty(app.request, 'id', {
+    configurable: true,
+    get(this: Request): string {
+      return this.res!.getHeader('X-Request-Id') as string;
+    },
+  });
 }
 
 export interface RequestContextOptions {
@@ -33,24 +56,26 @@ export interface RequestContextOptions {
 
 /**
  * Everything done for every request, in one middleware (each middleware is a cost on every
- * request): the request id (X-Request-Id when sane, else a new one, echoed back), the request
- * deadline, and, once the response is finished or the client gave up, one log line and the
- * request's metrics.
+ * request): the request id (X-Request-Id when sane, else a new one, echoed back and read as
+ * `req.id`), the request deadline, and, once the response is finished or the client gave up,
+ * one log line and the request's metrics.
  */
 export function requestContext({ logger, metrics, deadlineMs }: RequestContextOptions) {
   const deadlines = deadlineMs > 0 ? new DeadlineQueue(deadlineMs, answerDeadline) : undefined;
   return (req: Request, res: Response, next: NextFunction): void => {
     const started = performance.now();
     const given = req.headers['x-request-id'];
-    req.id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
-    res.setHeader('X-Request-Id', req.id);
+    res.setHeader(
+      'X-Request-Id',
+      typeof given === 'string' && REQUEST_ID.test(given) ? given : newRequestId(),
+    );
     const pending = deadlines?.add(req, res, started);
     // 'close' (emitted once) follows 'finish' on a completed response and also fires when the
     // client gives up.
     res.on('close', () => {
       if (pending) deadlines!.finish(pending);
       const seconds = (performance.now() - started) / 1000;
-      metrics?.observe(req.method, res.routePattern ?? UNMATCHED_ROUTE, res.statusCode, seconds);
+      metrics?.observe(req.method, routePatternOf(req) ?? UNMATCHED_ROUTE, res.statusCode, seconds);
       logRequest(logger, req, res, seconds);
     });
     next();

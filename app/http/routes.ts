@@ -8,6 +8,7 @@ import express, {
 import type { z } from 'zod';
 import { ApiError } from './api-error';
 import { answeredByDeadline } from './request-context';
+import { withPattern } from './metrics';
 import { validate } from './validate';
 
 /**
@@ -24,6 +25,10 @@ export interface RouteResponse {
   contentType?: string;
 }
 
+/**
+ * What a route's handler receives, read by destructuring (`{ params, query, body }`). Without a
+ * query schema `query` is a getter, which an object spread (`{ ...input }`) does not copy.
+ */
 export interface RouteInput<Params, Query, Body> {
   params: Params;
   query: Query;
@@ -104,7 +109,7 @@ export interface RouterOptions {
 export function resourceRouter(resource: ApiResource, options: RouterOptions = {}): Router {
   const router = Router();
   for (const [route, handlers] of routeHandlers(resource, options)) {
-    router[route.method](route.path, ...handlers);
+    withPattern(router.route(route.path), route.pattern)[route.method](...handlers);
   }
   return router;
 }
@@ -115,14 +120,11 @@ export function resourceRouter(resource: ApiResource, options: RouterOptions = {
  */
 export function mountFlat(app: Express, resource: ApiResource, options: RouterOptions = {}): void {
   for (const [route, handlers] of routeHandlers(resource, options)) {
-    app[route.method](route.pattern, ...handlers);
+    withPattern(app.route(route.pattern), route.pattern)[route.method](...handlers);
   }
 }
 
-/**
- * Each route's handlers: its params, query and body are validated with its schemas before
- * `handle` runs, and its pattern is recorded for the metrics.
- */
+/** Each route's handlers: its params, query and body are validated with its schemas before `handle` runs. */
 function routeHandlers(
   resource: ApiResource,
   options: RouterOptions,
@@ -131,40 +133,58 @@ function routeHandlers(
   return mountedRoutes([resource]).map((route) => {
     // Not async: a route whose handler answers at once costs no promise.
     const handle: RequestHandler = (req, res) => {
-      res.routePattern = route.pattern;
-      const input = {
-        params: route.params ? validate(route.params, req.params, 'params') : req.params,
-        query: route.query ? validate(route.query, req.query, 'query') : req.query,
-        body: route.body ? validate(route.body, req.body, 'body') : undefined,
-      };
+      const params = route.params ? validate(route.params, req.params, 'params') : req.params;
+      const query = route.query ? validate(route.query, req.query, 'query') : undefined;
+      const body = route.body ? validate(route.body, req.body, 'body') : undefined;
+      const input = route.query
+        ? { params, query, body }
+        : new InputWithQueryAsSent(params, body, req);
       const answered = route.handle(input, req, res);
       return answered?.catch((error: unknown) => {
         // The deadline answered already: whatever the late handler does is dropped.
         if (!answeredByDeadline(res)) throw error;
       });
     };
-    return [route, route.body ? [requireJson(route.pattern), json, handle] : [handle]];
+    return [route, route.body ? [requireJson, json, handle] : [handle]];
   });
 }
 
-/** A body sent as anything but JSON gets 415 (no body at all is validated as `{}`). */
-function requireJson(pattern: string): RequestHandler {
-  return (req, res, next) => {
-    res.routePattern = pattern;
-    if (req.is('application/json') !== false) {
-      next();
-      return;
-    }
-    const type = req.get('content-type');
-    next(
-      new ApiError(
-        415,
-        'UNSUPPORTED_MEDIA_TYPE',
-        `Send the body as JSON with Content-Type: application/json (this request ${type ? `sent ${type}` : 'named no Content-Type'}).`,
-      ),
-    );
-  };
+/**
+ * The input of a route without a query schema: `query` is the query as sent, parsed only when
+ * the handler reads it. Express parses the URL's query again on every read of `req.query`, and
+ * most such routes never look at it. A class, so the getter is as fast as a field.
+ */
+class InputWithQueryAsSent {
+  readonly #req: Request;
+
+  constructor(
+    readonly params: unknown,
+    readonly body: unknown,
+    req: Request,
+  ) {
+    this.#req = req;
+  }
+
+  get query(): unknown {
+    return this.#req.query;
+  }
 }
+
+/** A body sent as anything but JSON gets 415 (no body at all is validated as `{}`). */
+const requireJson: RequestHandler = (req, _res, next) => {
+  if (req.is('application/json') !== false) {
+    next();
+    return;
+  }
+  const type = req.get('content-type');
+  next(
+    new ApiError(
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+      `Send the body as JSON with Content-Type: application/json (this request ${type ? `sent ${type}` : 'named no Content-Type'}).`,
+    ),
+  );
+};
 
 /** `/users/:id` -> `/users/{id}`, OpenAPI's form of a path template. */
 export function openApiPath(expressPath: string): string {

@@ -47,7 +47,16 @@ describe('error responses share one JSON shape with the request id', () => {
     expect(given.headers['x-request-id']).toBe('abc-123');
     expect(given.body.error.requestId).toBe('abc-123');
     const unsafe = await request(t.app).get('/nope').set('X-Request-Id', 'a b\tc').expect(404);
-    expect(unsafe.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    expect(unsafe.headers['x-request-id']).toMatch(/^[0-9a-f]{16}-\d+$/);
+  });
+
+  it('gives every request without an id one of its own, never the same twice', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++)
+      ids.push((await request(t.app).get('/nope')).headers['x-request-id']);
+    expect(new Set(ids).size).toBe(3);
+    // One process, one prefix: the counter tells them apart.
+    expect(new Set(ids.map((id) => id.split('-')[0])).size).toBe(1);
   });
 
   it("sends the API security headers on JSON, helmet's page headers on /docs, no x-powered-by", async () => {

@@ -45,8 +45,13 @@ describe('GET /metrics', () => {
     await request(t.app).get(`/users/${id}`).expect(200);
     await request(t.app).get('/users/987654321').expect(404);
     await request(t.app).get('/no/such/route/42').expect(404);
+    await request(t.app).get('/health/live').expect(200);
 
     const text = await scrape();
+    // A route mounted on the app itself, not in a resource's router.
+    expect(
+      sample(text, 'http_requests_total', { method: 'GET', route: '/health/live', status: '200' }),
+    ).toBe(1);
     const labels = { method: 'GET', route: '/users/:id' };
     expect(sample(text, 'http_requests_total', { ...labels, status: '200' })).toBe(2);
     expect(sample(text, 'http_requests_total', { ...labels, status: '404' })).toBe(1);
