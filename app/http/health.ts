@@ -31,6 +31,8 @@ export function healthResource(deps: {
   version: Config['version'];
 }): ApiResource {
   const version = { version: deps.version.package, commit: deps.version.commit ?? null };
+  // The same answer for the life of the process: made once, not on each probe.
+  const live = { status: 'ok', ...version, pid: process.pid } as const;
   const routes = [
     defineRoute({
       method: 'get',
@@ -38,7 +40,7 @@ export function healthResource(deps: {
       summary: 'Liveness: the process answers (never checks the database)',
       responses: { 200: { description: 'The process is alive', schema: liveBody } },
       handle: (_input, _req, res) => {
-        res.json({ status: 'ok', ...version, pid: process.pid });
+        res.json(live);
       },
     }),
     defineRoute({
