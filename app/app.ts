@@ -12,7 +12,7 @@ import { healthResource } from './http/health';
 import { Lifecycle } from './http/lifecycle';
 import { AppMetrics } from './http/metrics';
 import { openApiDocument, type OpenApiInfo } from './http/openapi';
-import { defineRequestId, requestContext } from './http/request-context';
+import { installRequestContext } from './http/request-context';
 import { defineRoute, mountFlat, type ApiResource } from './http/routes';
 import { registerRoutes, resources } from './routes';
 
@@ -51,8 +51,7 @@ export function createApp({
   });
   const routerOptions = { bodyLimit: config.bodyLimit };
 
-  defineRequestId(app);
-  app.use(requestContext({ logger, metrics, deadlineMs: config.http.deadlineMs }));
+  installRequestContext(app, { logger, metrics, deadlineMs: config.http.deadlineMs });
   for (const resource of machine) mountFlat(app, resource, routerOptions);
   if (config.env !== 'production') app.use('/docs', helmet(), swaggerUi(documentation.path));
   app.use(helmet(API_SECURITY_HEADERS));
@@ -89,6 +88,8 @@ const API_SECURITY_HEADERS = {
   xDnsPrefetchControl: false,
   xDownloadOptions: false,
   xPermittedCrossDomainPolicies: false,
+  // The app never sends X-Powered-By (`app.disable('x-powered-by')`): nothing to remove.
+  xPoweredBy: false,
   xXssProtection: false,
 } satisfies Parameters<typeof helmet>[0];
 
