@@ -71,10 +71,13 @@ export function decodeCursor(cursor: string): string {
   ]);
 }
 
+const ID = /^[1-9]\d{0,18}$/;
+
 export const idParams = z.object({
   id: z
     .string()
-    .refine((id) => /^[1-9]\d{0,18}$/.test(id) && BigInt(id) <= MAX_BIGINT, {
+    // Only a 19-digit id can exceed bigint: the rest need no BigInt on every read.
+    .refine((id) => ID.test(id) && (id.length < 19 || BigInt(id) <= MAX_BIGINT), {
       error: 'must be a whole number from 1 to 9223372036854775807',
     })
     .meta({ description: 'A whole number from 1 to 9223372036854775807', example: '1' }),

@@ -13,7 +13,12 @@ export function validate<Schema extends z.ZodType>(
   input: unknown,
   where: Where,
 ): z.infer<Schema> {
-  const result = schema.safeParse(input ?? {}, { error: plainMessage });
+  const value = input ?? {};
+  // Parsed with zod's defaults first: passing an error map takes zod off its fast path (ten
+  // times slower on `{ id: '1' }`), so only input that fails is parsed again for the messages.
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const result = schema.safeParse(value, { error: plainMessage });
   if (result.success) return result.data;
   const details: FieldProblem[] = result.error.issues.flatMap((issue) => {
     const path = issue.path.map(String);

@@ -160,13 +160,18 @@ describe('GET /users/:id', () => {
     });
   });
 
-  it.each(['abc', '0', '-1', '1.5', '99999999999999999999'])(
+  it.each(['abc', '0', '-1', '1.5', '99999999999999999999', '9223372036854775808'])(
     'answers 400 for the id %s',
     async (id) => {
       const res = await request(t.app).get(`/users/${id}`).expect(400);
       expect(res.body.error.details[0].field).toBe('params.id');
     },
   );
+
+  it('answers 404, not 400 or 500, for the largest bigint id', async () => {
+    const res = await request(t.app).get('/users/9223372036854775807').expect(404);
+    expect(res.body.error.code).toBe('NOT_FOUND');
+  });
 });
 
 describe('PATCH /users/:id', () => {
