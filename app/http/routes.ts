@@ -124,7 +124,10 @@ export function mountFlat(app: Express, resource: ApiResource, options: RouterOp
   }
 }
 
-/** Each route's handlers: its params, query and body are validated with its schemas before `handle` runs. */
+/**
+ * Each route's handlers: its params, query and body are validated with its schemas before
+ * `handle` runs.
+ */
 function routeHandlers(
   resource: ApiResource,
   options: RouterOptions,
