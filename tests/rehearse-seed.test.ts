@@ -1,3 +1,4 @@
+import express, { type Express, type RequestHandler } from 'express';
 import { Client } from 'pg';
 import { DataTypes, Sequelize, type ModelAttributes } from 'sequelize';
 import request from 'supertest';
@@ -65,6 +66,26 @@ describe('seeding and load requests for the users example', () => {
     expect(resources.map((r) => [r.path, r.shape.table, r.operations])).toEqual([
       ['/users', 'users', ['list', 'read', 'create', 'update']],
     ]);
+  });
+
+  it('finds a resource mounted as a router (as releases did before) or with app.METHOD', () => {
+    const answer: RequestHandler = (_req, res) => {
+      res.end();
+    };
+    const router = express.Router();
+    router.get('/', answer);
+    router.route('/:id').get(answer).patch(answer);
+    const asRouter = (app: Express) => app.use('/users', router);
+    const onTheApp = (app: Express) => {
+      app.set('etag', false);
+      app.post('/users', answer);
+      app.get('/users/:id', answer);
+      app.get('/users/:id/avatar', answer);
+    };
+    const found = (registered: (app: Express) => void) =>
+      resourcesOf([describeModel(User)], registered).map((r) => [r.path, r.operations]);
+    expect(found(asRouter)).toEqual([['/users', ['list', 'read', 'update']]]);
+    expect(found(onTheApp)).toEqual([['/users', ['read', 'create']]]);
   });
 
   it('every request of the load mix gets its expected status from the real users routes', async () => {

@@ -41,18 +41,21 @@ export async function describeReleaseApp(releaseDir: string): Promise<ReleaseApp
 }
 
 /**
- * The resources an app serves: its `registerRoutes` is called with a stand-in app noting each
- * `app.use(path, router)`; a router mounted at `/order-items` serves the model of table
- * `order_items` (the generator's naming), with the operations its route stack has.
+ * The resources an app serves: its `registerRoutes` is called with a stand-in app noting what
+ * it mounts, in either of Express's ways. A router mounted at `/order-items`
+ * (`app.use('/order-items', router)`) serves the model of table `order_items` (the generator's
+ * naming), with the operations its route stack has. Routes mounted on the app itself
+ * (`app.route('/order-items/:id').get(...)` or `app.get('/order-items', ...)`) are grouped by
+ * resource: a pattern ending in `/:id` belongs to the path before it.
  */
 export function resourcesOf(
   shapes: ModelShape[],
   registerRoutes: (app: never) => void,
 ): Resource[] {
   const resources: Resource[] = [];
-  for (const [mountPath, router] of mountedRouters(registerRoutes)) {
+  for (const [mountPath, routes] of mountedRoutes(registerRoutes)) {
     const shape = shapes.find((candidate) => servesTable(mountPath, candidate.table));
-    const operations = operationsOf(router);
+    const operations = operationsOf(routes);
     if (shape && operations.length > 0) resources.push({ path: mountPath, shape, operations });
   }
   return resources;
@@ -110,31 +113,86 @@ function loadRegisterRoutes(routesFile: string, exportName: string): (app: never
   return registerRoutes as (app: never) => void;
 }
 
-function mountedRouters(registerRoutes: (app: never) => void): [string, unknown][] {
-  const mounted: [string, unknown][] = [];
+/** A route of a resource: its path under the resource (`/`, `/:id`) and a method it answers. */
+interface MountedRoute {
+  path: string;
+  method: string;
+}
+
+const METHODS = new Set(['get', 'post', 'put', 'patch', 'delete']);
+
+/** What `registerRoutes` mounts, by resource path, in the order it mounts them. */
+function mountedRoutes(registerRoutes: (app: never) => void): Map<string, MountedRoute[]> {
+  const byResource = new Map<string, MountedRoute[]>();
+  const add = (resource: string, route: MountedRoute) => {
+    const routes = byResource.get(resource);
+    if (routes) routes.push(route);
+    else byResource.set(resource, [route]);
+  };
+  const addPattern = (pattern: string, method: string) => {
+    const item = /^(.+)(\/:id)$/.exec(pattern);
+    add(item ? item[1] : pattern, { path: item ? item[2] : '/', method });
+  };
+  /** `app.route(pattern)`: each method called on it is a route of that pattern. */
+  const routeRecorder = (pattern: string): object => {
+    const chain: object = new Proxy(
+      {},
+      {
+        get: (target, property) =>
+          typeof property === 'string' && METHODS.has(property)
+            ? () => {
+                addPattern(pattern, property);
+                return chain;
+              }
+            : (target as Record<string | symbol, unknown>)[property],
+      },
+    );
+    return chain;
+  };
   const recorder = new Proxy(
     {},
     {
-      get: (_target, property) =>
-        property === 'use'
-          ? (mountPath: unknown, router: unknown) => {
-              if (typeof mountPath === 'string') mounted.push([mountPath, router]);
+      get: (_target, property) => {
+        if (property === 'use') {
+          return (mountPath: unknown, router: unknown) => {
+            if (typeof mountPath === 'string') {
+              for (const route of routesOfRouter(router)) add(mountPath, route);
             }
-          : () => undefined,
+          };
+        }
+        if (property === 'route') return (pattern: unknown) => routeRecorder(String(pattern));
+        if (typeof property === 'string' && METHODS.has(property)) {
+          // `app.get('setting')` reads a setting; with handlers it mounts a route.
+          return (pattern: unknown, ...handlers: unknown[]) => {
+            if (typeof pattern === 'string' && handlers.length > 0) addPattern(pattern, property);
+          };
+        }
+        return () => undefined;
+      },
     },
   );
   registerRoutes(recorder as never);
-  return mounted;
+  return byResource;
+}
+
+function routesOfRouter(router: unknown): MountedRoute[] {
+  const stack = (router as { stack?: RouterLayer[] }).stack ?? [];
+  return stack.flatMap(({ route }) =>
+    route
+      ? Object.keys(route.methods)
+          .filter((method) => route.methods[method])
+          .map((method) => ({ path: route.path, method }))
+      : [],
+  );
 }
 
 function servesTable(mountPath: string, table: string): boolean {
   return mountPath.replace(/^\/+|\/+$/g, '').replace(/-/g, '_') === table;
 }
 
-function operationsOf(router: unknown): Operation[] {
-  const stack = (router as { stack?: RouterLayer[] }).stack ?? [];
+function operationsOf(routes: MountedRoute[]): Operation[] {
   const has = (routePath: string, method: string) =>
-    stack.some((layer) => layer.route?.path === routePath && layer.route.methods[method]);
+    routes.some((route) => route.path === routePath && route.method === method);
   const operations: Operation[] = [];
   if (has('/', 'get')) operations.push('list');
   if (has('/:id', 'get')) operations.push('read');
