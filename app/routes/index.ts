@@ -1,14 +1,15 @@
 import type { Express } from 'express';
-import { resourceRouter, type ApiResource, type RouterOptions } from '../http/routes';
+import { mountFlat, type ApiResource, type RouterOptions } from '../http/routes';
 import { usersResource } from './users';
 
 /** Every resource of the API; `npm run generate -- resource` adds new ones here. */
 export const resources: ApiResource[] = [usersResource];
 
 /**
- * Mounts each resource's router at its path. The rehearsal (zeroDowntime.routes) calls it too,
- * with a stand-in app, to find the resources and their operations.
+ * Mounts each resource's routes on the app (`/users`, `/users/:id`). The rehearsal
+ * (zeroDowntime.routes) calls it too, with a stand-in app, to find the resources and their
+ * operations.
  */
 export function registerRoutes(app: Express, options: RouterOptions = {}): void {
-  for (const resource of resources) app.use(resource.path, resourceRouter(resource, options));
+  for (const resource of resources) mountFlat(app, resource, options);
 }
