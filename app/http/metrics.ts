@@ -1,5 +1,5 @@
 import type { RequestListener } from 'node:http';
-import type { Request, Router } from 'express';
+import type { Request } from 'express';
 import { Counter, Gauge, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
 import type { Sequelize } from 'sequelize';
 import type { Lifecycle } from './lifecycle';
@@ -11,23 +11,16 @@ import type { Lifecycle } from './lifecycle';
  */
 export const UNMATCHED_ROUTE = 'unmatched';
 
-const PATTERN = Symbol('route pattern');
-
-type ExpressRoute = ReturnType<Router['route']>;
-
 /**
- * The Express route keeps the whole pattern it answers (`/users/:id`), set once when mounted.
- * Express points `req.route` at the route a request matched, so the pattern is known without
- * setting anything on each request.
+ * The pattern of the route that took the request (`/users/:id`), the metrics label. The app's
+ * routes are mounted on the app at their whole patterns (`mountFlat`), and Express points
+ * `req.route` at the route a request matched, so nothing is set on each request. A route inside
+ * a router mounted by hand (`app.use(path, router)`) knows only its part of the pattern, and a
+ * route matched by a regular expression has no text to show: both count as unmatched.
  */
-export function withPattern(route: ExpressRoute, pattern: string): ExpressRoute {
-  (route as ExpressRoute & { [PATTERN]?: string })[PATTERN] = pattern;
-  return route;
-}
-
-/** The pattern of the route that took the request (`/users/:id`), the metrics label. */
 export function routePatternOf(req: Request): string | undefined {
-  return (req.route as { [PATTERN]?: string } | undefined)?.[PATTERN];
+  const path = (req.route as { path?: unknown } | undefined)?.path;
+  return typeof path === 'string' && req.baseUrl === '' ? path : undefined;
 }
 
 /** What the pool of Sequelize exposes (sequelize-pool), read when Prometheus scrapes. */

@@ -2,7 +2,6 @@ import express, { type Express, type Request, type RequestHandler, type Response
 import type { z } from 'zod';
 import { ApiError } from './api-error';
 import { answeredByDeadline } from './request-context';
-import { withPattern } from './metrics';
 import { validate } from './validate';
 
 /**
@@ -109,7 +108,7 @@ export function mountFlat(app: Express, resource: ApiResource, options: RouterOp
   for (const [route, handlers] of routeHandlers(resource, options)) {
     let mounted = routes.get(route.pattern);
     if (mounted === undefined) {
-      mounted = withPattern(app.route(route.pattern), route.pattern);
+      mounted = app.route(route.pattern);
       routes.set(route.pattern, mounted);
     }
     mounted[route.method](...handlers);

@@ -48,7 +48,7 @@ describe('GET /metrics', () => {
     await request(t.app).get('/health/live').expect(200);
 
     const text = await scrape();
-    // A route mounted on the app itself, not in a resource's router.
+    // A probe route (mounted by app.ts) is labelled like a resource's route.
     expect(
       sample(text, 'http_requests_total', { method: 'GET', route: '/health/live', status: '200' }),
     ).toBe(1);
