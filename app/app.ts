@@ -13,7 +13,7 @@ import { Lifecycle } from './http/lifecycle';
 import { AppMetrics } from './http/metrics';
 import { openApiDocument, type OpenApiInfo } from './http/openapi';
 import { installRequestContext } from './http/request-context';
-import { defineRoute, mountFlat, type ApiResource } from './http/routes';
+import { defineRoute, mountResource, type ApiResource } from './http/routes';
 import { registerRoutes, resources } from './routes';
 
 export interface AppDependencies {
@@ -52,13 +52,13 @@ export function createApp({
   const routerOptions = { bodyLimit: config.bodyLimit };
 
   installRequestContext(app, { logger, metrics, deadlineMs: config.http.deadlineMs });
-  for (const resource of machine) mountFlat(app, resource, routerOptions);
+  for (const resource of machine) mountResource(app, resource, routerOptions);
   if (config.env !== 'production') app.use('/docs', helmet(), swaggerUi(documentation.path));
   app.use(helmet(API_SECURITY_HEADERS));
   if (config.corsOrigins.length > 0) {
     app.use(cors({ origin: config.corsOrigins, exposedHeaders: ['X-Request-Id', 'Location'] }));
   }
-  mountFlat(app, documentation, routerOptions);
+  mountResource(app, documentation, routerOptions);
   registerRoutes(app, routerOptions);
 
   app.use(notFound());

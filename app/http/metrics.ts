@@ -13,7 +13,7 @@ export const UNMATCHED_ROUTE = 'unmatched';
 
 /**
  * The pattern of the route that took the request (`/users/:id`), the metrics label. The app's
- * routes are mounted on the app at their whole patterns (`mountFlat`), and Express points
+ * routes are mounted on the app at their whole patterns (`mountResource`), and Express points
  * `req.route` at the route a request matched, so nothing is set on each request. A route inside
  * a router mounted by hand (`app.use(path, router)`) knows only its part of the pattern, and a
  * route matched by a regular expression has no text to show: both count as unmatched.

@@ -103,7 +103,11 @@ export interface RouterOptions {
  * per method would be one more path match for each method before it. The rehearsal finds the
  * resources from these patterns (a pattern ending in `/:id` belongs to the path before it).
  */
-export function mountFlat(app: Express, resource: ApiResource, options: RouterOptions = {}): void {
+export function mountResource(
+  app: Express,
+  resource: ApiResource,
+  options: RouterOptions = {},
+): void {
   const routes = new Map<string, ReturnType<Express['route']>>();
   for (const [route, handlers] of routeHandlers(resource, options)) {
     let mounted = routes.get(route.pattern);

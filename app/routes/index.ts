@@ -1,5 +1,5 @@
 import type { Express } from 'express';
-import { mountFlat, type ApiResource, type RouterOptions } from '../http/routes';
+import { mountResource, type ApiResource, type RouterOptions } from '../http/routes';
 import { usersResource } from './users';
 
 /** Every resource of the API; `npm run generate -- resource` adds new ones here. */
@@ -11,5 +11,5 @@ export const resources: ApiResource[] = [usersResource];
  * operations.
  */
 export function registerRoutes(app: Express, options: RouterOptions = {}): void {
-  for (const resource of resources) mountFlat(app, resource, options);
+  for (const resource of resources) mountResource(app, resource, options);
 }

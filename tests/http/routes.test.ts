@@ -2,7 +2,7 @@ import express from 'express';
 import request from 'supertest';
 import { z } from 'zod';
 import { errorHandler } from '../../app/http/error-handler';
-import { defineRoute, mountFlat } from '../../app/http/routes';
+import { defineRoute, mountResource } from '../../app/http/routes';
 import { createLogger } from '../../app/logger';
 
 /** How a route's handler receives its input: validated where it has schemas, as sent elsewhere. */
@@ -31,7 +31,7 @@ function thingsApp() {
       res.json(input);
     },
   });
-  mountFlat(app, { path: '/things', tag: 'things', routes: [echo, search] });
+  mountResource(app, { path: '/things', tag: 'things', routes: [echo, search] });
   app.use(
     errorHandler({
       logger: createLogger({ env: 'test', logLevel: 'silent' }),
