@@ -144,7 +144,7 @@ function mountedRoutes(registerRoutes: (app: never) => void): Map<string, Mounte
                 addPattern(pattern, property);
                 return chain;
               }
-            : (target as Record<string | symbol, unknown>)[property],
+            : Reflect.get(target, property),
       },
     );
     return chain;
